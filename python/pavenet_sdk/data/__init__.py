@@ -1,0 +1,1 @@
+"""Datasets: PoseTrack readers, the synthetic video generator, window sampling."""
