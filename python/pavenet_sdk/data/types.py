@@ -39,11 +39,15 @@ class Person:
 
     keypoints: (15, 3) float32, columns x px, y px, visibility (0 = not annotated).
     head_box: (x1, y1, x2, y2) px or None.
+    scores: (15,) per-joint confidences of a prediction, or None (ground truth).
+    score: person-level confidence of a prediction, or None.
     """
 
     track_id: int
     keypoints: np.ndarray
     head_box: tuple[float, float, float, float] | None = None
+    scores: np.ndarray | None = None
+    score: float | None = None
 
 
 @dataclass

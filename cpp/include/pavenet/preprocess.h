@@ -1,0 +1,33 @@
+// Letterbox pre-processing: uint8 HxWx3 image -> normalised float32 CHW model input.
+#pragma once
+
+#include <cstdint>
+
+namespace pavenet {
+
+// How a model input was made from an original image, so outputs can be mapped back:
+// original_px = (input_px - pad) / scale.
+struct Letterbox {
+  double scale = 1.0;  // resized size = original size * scale (same on both axes)
+  double pad_x = 0.0;  // px of padding left of the image in the model input (0: top-left)
+  double pad_y = 0.0;  // px of padding above the image in the model input (0: top-left)
+  int64_t in_w = 0, in_h = 0;      // model input size, px
+  int64_t orig_w = 0, orig_h = 0;  // original image size, px
+};
+
+// A strided view of an 8-bit 3-channel image. Strides in bytes (may be any sign/order).
+struct ImageU8 {
+  const uint8_t* data = nullptr;
+  int64_t height = 0, width = 0;
+  int64_t stride_y = 0, stride_x = 0, stride_c = 0;
+};
+
+// Resizes (bilinear, half-pixel centres like cv2.resize INTER_LINEAR) to fit in_w x in_h
+// keeping the aspect ratio, places the result at the top-left, pads right/bottom with the
+// mean (0 after normalisation), optionally swaps BGR -> RGB, and writes
+// (v - mean[c]) / std[c] into `out` (3, in_h, in_w). mean/std are in output channel order on
+// the 0-255 scale. Throws std::invalid_argument on empty images, bad sizes or std == 0.
+Letterbox letterbox_normalize(const ImageU8& image, int64_t in_h, int64_t in_w, bool bgr_to_rgb,
+                              const float mean[3], const float std[3], float* out);
+
+}  // namespace pavenet

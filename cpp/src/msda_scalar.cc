@@ -1,0 +1,26 @@
+// Scalar kernel: the portable fallback and the oracle the vector kernels are tested against.
+#include "msda_kernels.h"
+
+namespace pavenet {
+namespace {
+
+// Sums straight into the output row (it stays in L1 for the whole (b, q, h)).
+struct ScalarAcc {
+  float* out;
+  int64_t dh;
+  ScalarAcc(float* o, int64_t n) : out(o), dh(n) {
+    for (int64_t c = 0; c < dh; ++c) out[c] = 0.0f;
+  }
+  void add(const float* v, float w) {
+    for (int64_t c = 0; c < dh; ++c) out[c] += w * v[c];
+  }
+  void store(float*) const {}
+};
+
+}  // namespace
+
+void msda_f32_forward__scalar(const MsdaProblem& p, int64_t row_begin, int64_t row_end) {
+  msda_rows<ScalarAcc>(p, row_begin, row_end);
+}
+
+}  // namespace pavenet

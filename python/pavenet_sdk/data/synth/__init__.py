@@ -1,0 +1,1 @@
+"""Implementation of the synthetic video generator; the public API is ``data.synthetic``."""

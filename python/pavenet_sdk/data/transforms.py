@@ -1,0 +1,221 @@
+"""Model-input letterboxing and the window augmentation (one random affine per window).
+
+Coordinates are continuous pixel coordinates with the pixel-edge convention (pixel i spans
+[i, i+1)), the same as the runtime: ``input_px = scale * original_px`` for the letterbox and
+``original_px = (x_norm * in_w - pad_x) / scale`` back. An augmentation is a 2x3 matrix ``M``
+mapping original px to model-input px; every frame of a window is warped with the same ``M``
+(one ``cv2.warpAffine`` per frame) and the keypoints are mapped with it too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "IMAGENET_MEAN", "IMAGENET_STD", "AugmentConfig", "letterbox", "letterbox_matrix",
+    "letterbox_size", "letterbox_tensor", "sample_affine", "warp_window",
+]  # fmt: skip
+
+IMAGENET_MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)  # RGB, 0-255
+IMAGENET_STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Random window transform; each part is drawn once per window.
+
+    Geometry: ``flip`` probability of a horizontal flip (left/right joints swapped by the
+    caller); rotation uniform in +-``rotate`` degrees with probability ``rotate_prob``; scale
+    uniform in [1 - ``scale``, 1 + ``scale``] (> 1 zooms in, i.e. crops); translation uniform in
+    +-``translate`` of the input size. Photometric (if ``photometric``), each with probability
+    ``photometric_prob``: brightness +-``brightness`` grey levels, contrast and saturation
+    factors in 1 +- ``contrast`` / ``saturation``, hue shift +-``hue`` degrees.
+    """
+
+    flip: float = 0.5
+    rotate: float = 30.0
+    rotate_prob: float = 0.5
+    scale: float = 0.25
+    translate: float = 0.1
+    photometric: bool = True
+    photometric_prob: float = 0.5
+    brightness: float = 32.0
+    contrast: float = 0.5
+    saturation: float = 0.5
+    hue: float = 18.0
+
+    def __post_init__(self) -> None:
+        rules = [(("flip", "rotate_prob", "photometric_prob"), 0.0, 1.0, "a probability in [0, 1]"),
+                 (("rotate", "translate", "brightness", "hue"), 0.0, math.inf, ">= 0"),
+                 (("scale", "contrast", "saturation"), 0.0, 0.999, "in [0, 1)")]  # fmt: skip
+        for names, lo, hi, text in rules:
+            for name in names:
+                value = getattr(self, name)
+                if not lo <= value <= hi:
+                    raise ValueError(f"AugmentConfig.{name} must be {text}, got {value}")
+
+    @classmethod
+    def coerce(cls, value: AugmentConfig | Mapping | None) -> AugmentConfig | None:
+        """Accept a config, a mapping of its fields, or None (no augmentation)."""
+        if value is None or isinstance(value, AugmentConfig):
+            return value
+        if isinstance(value, Mapping):
+            unknown = set(value) - {f.name for f in fields(cls)}
+            if unknown:
+                raise ValueError(f"unknown augmentation options {sorted(unknown)}")
+            return cls(**value)
+        raise TypeError(f"augment must be AugmentConfig, a mapping or None, got {type(value)}")
+
+
+def _input_hw(input_size) -> tuple[int, int]:
+    h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
+    if int(h) < 1 or int(w) < 1:
+        raise ValueError(f"input_size must be (in_h, in_w) >= 1, got {input_size}")
+    return int(h), int(w)
+
+
+def letterbox_size(width: int, height: int, input_size) -> tuple[float, int, int]:
+    """(scale, resized_w, resized_h) of the letterbox, rounded like the native runtime."""
+    in_h, in_w = _input_hw(input_size)
+    scale = min(in_w / width, in_h / height)
+    new_w = min(max(int(math.floor(width * scale + 0.5)), 1), in_w)
+    new_h = min(max(int(math.floor(height * scale + 0.5)), 1), in_h)
+    return scale, new_w, new_h
+
+
+def letterbox_matrix(width: int, height: int, input_size) -> np.ndarray:
+    """(2, 3) float64 original px -> input px of the deterministic letterbox."""
+    scale = letterbox_size(width, height, input_size)[0]
+    return np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        got = getattr(image, "dtype", type(image))
+        raise TypeError(f"images must be uint8 numpy arrays, got {got}")
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"images must be (H, W, 3) BGR, got shape {image.shape}")
+
+
+def _normalize(bgr: np.ndarray) -> np.ndarray:
+    """(H, W, 3) BGR 0-255 -> (3, H, W) float32 RGB (v - mean) / std."""
+    rgb = bgr[..., ::-1].astype(np.float32)
+    return np.ascontiguousarray(((rgb - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1))
+
+
+def letterbox(image: np.ndarray, input_size) -> tuple[np.ndarray, float]:
+    """Deterministic model input, as the runtime makes it.
+
+    Args:
+        image: (H, W, 3) uint8 BGR.
+        input_size: (in_h, in_w) px, or an int for a square input.
+
+    Returns:
+        (3, in_h, in_w) float32 (RGB, ImageNet-normalised, resized image at the top-left,
+        padding 0) and the scale (input px per original px).
+    """
+    _check_image(image)
+    in_h, in_w = _input_hw(input_size)
+    scale, new_w, new_h = letterbox_size(image.shape[1], image.shape[0], (in_h, in_w))
+    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    out = np.zeros((3, in_h, in_w), dtype=np.float32)
+    out[:, :new_h, :new_w] = _normalize(resized)
+    return out, scale
+
+
+def letterbox_tensor(image: np.ndarray, input_size):
+    """:func:`letterbox` as a torch tensor (3, in_h, in_w) plus the scale (imports torch)."""
+    import torch
+
+    chw, scale = letterbox(image, input_size)
+    return torch.from_numpy(chw), scale
+
+
+def sample_affine(
+    rng: np.random.Generator, cfg: AugmentConfig, width: int, height: int, input_size
+) -> tuple[np.ndarray, bool]:
+    """Draw one augmentation: (2, 3) float64 original px -> input px, and whether it flips.
+
+    The letterbox comes first (image at the top-left), then flip (in original px, so the
+    image stays at the top-left), then rotation and scale about the centre of the letterboxed
+    image, then translation.
+    """
+    in_h, in_w = _input_hw(input_size)
+    flip = bool(rng.random() < cfg.flip)
+    angle = float(rng.uniform(-cfg.rotate, cfg.rotate)) if rng.random() < cfg.rotate_prob else 0.0
+    zoom = float(rng.uniform(1.0 - cfg.scale, 1.0 + cfg.scale))
+    shift = rng.uniform(-cfg.translate, cfg.translate, size=2) * (in_w, in_h)
+    s = letterbox_size(width, height, (in_h, in_w))[0]
+    mirror = np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) if flip else np.eye(3)
+    centre = (width * s / 2.0, height * s / 2.0)
+    # rotation + zoom about the image centre (angle counter-clockwise on screen)
+    rot = cv2.getRotationMatrix2D(centre, angle, zoom)
+    rot[:, 2] += shift
+    m = np.vstack([rot, [0.0, 0.0, 1.0]]) @ np.diag([s, s, 1.0]) @ mirror
+    return m[:2], flip
+
+
+def _photometric(rng: np.random.Generator, cfg: AugmentConfig):
+    """Draw photometric parameters once; returns a function applied to each BGR float frame."""
+    p = cfg.photometric_prob
+
+    def maybe(lo: float, hi: float, neutral: float) -> float:
+        return float(rng.uniform(lo, hi)) if rng.random() < p else neutral
+
+    delta = maybe(-cfg.brightness, cfg.brightness, 0.0)
+    alpha = maybe(1 - cfg.contrast, 1 + cfg.contrast, 1.0)
+    sat = maybe(1 - cfg.saturation, 1 + cfg.saturation, 1.0)
+    hue = maybe(-cfg.hue, cfg.hue, 0.0)
+
+    def apply(img: np.ndarray) -> np.ndarray:  # (H, W, 3) float32 BGR 0-255
+        if delta != 0.0 or alpha != 1.0:
+            img = np.clip((img + delta) * alpha, 0.0, 255.0)
+        if sat != 1.0 or hue != 0.0:
+            hsv = cv2.cvtColor(img / 255.0, cv2.COLOR_BGR2HSV)  # H in degrees, S, V in [0, 1]
+            hsv[..., 0] = np.mod(hsv[..., 0] + hue, 360.0)
+            hsv[..., 1] = np.clip(hsv[..., 1] * sat, 0.0, 1.0)
+            img = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR) * 255.0
+        return img
+
+    return apply
+
+
+def warp_window(
+    images: list[np.ndarray], matrix: np.ndarray, input_size,
+    rng: np.random.Generator | None = None, cfg: AugmentConfig | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Warp every frame with the same ``matrix`` (+ the same photometric draw if ``cfg``).
+
+    Args:
+        images: F frames (H, W, 3) uint8 BGR of one size.
+        matrix: (2, 3) original px -> input px (continuous, pixel-edge convention).
+
+    Returns:
+        (F, 3, in_h, in_w) float32 RGB normalised; outside the warped image it is 0.
+    """
+    in_h, in_w = _input_hw(input_size)
+    h, w = images[0].shape[:2]
+    # cv2 maps pixel indices (centres); shift the continuous matrix by half a pixel
+    m = np.asarray(matrix, dtype=np.float64)
+    m_idx = m.copy()
+    m_idx[:, 2] += m[:, :2] @ (0.5, 0.5) - 0.5
+    size = (in_w, in_h)
+    mask = cv2.warpAffine(np.full((h, w), 255, np.uint8), m_idx, size, flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+    weight = mask.astype(np.float32) / 255.0
+    apply = _photometric(rng, cfg) if (cfg is not None and cfg.photometric) else None
+    border = tuple(float(v) for v in IMAGENET_MEAN[::-1])
+    out = np.empty((len(images), 3, in_h, in_w), dtype=np.float32)
+    for k, image in enumerate(images):
+        warped = cv2.warpAffine(image, m_idx, size, flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=border)  # fmt: skip
+        frame = warped.astype(np.float32)
+        if apply is not None:
+            frame = apply(frame)
+        out[k] = _normalize(frame) * weight  # padding exactly 0 after normalisation
+    return out

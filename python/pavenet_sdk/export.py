@@ -1,0 +1,150 @@
+"""Export a trained PAVE-Net to a model package (TorchScript, ONNX, OpenVINO, torch).
+
+The model is split at the per-frame cache: an **encoder** graph (one frame -> memory) and a
+**decoder** graph (the window's memories -> centre-frame poses, logits, sigmas).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from pavenet_sdk import __version__
+from pavenet_sdk.checkpoint import save_checkpoint
+from pavenet_sdk.data.types import JOINT_NAMES, SKELETON
+from pavenet_sdk.model import PAVENet
+from pavenet_sdk.runtime.package import FORMAT_VERSION, GRAPH_FILES, load_package
+
+FORMATS = ("torchscript", "onnx", "openvino", "torch")
+IMAGENET_MEAN = [123.675, 116.28, 103.53]
+IMAGENET_STD = [58.395, 57.12, 57.375]
+ONNX_OPSET = 17
+
+
+class EncoderGraph(nn.Module):
+    """image (1, 3, H, W) -> memory (1, N, D)."""
+
+    def __init__(self, model: PAVENet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_frame(image)
+
+
+class DecoderGraph(nn.Module):
+    """memories (1, F, N, D) -> poses (1, M, K, 2), logits (1, M), sigmas (1, M, K, 2)."""
+
+    def __init__(self, model: PAVENet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, memories: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        out = self.model.decode_window(memories)
+        return out["poses"], out["logits"], out["sigmas"]
+
+
+def build_manifest(model: PAVENet, name: str, formats: list[str], **info: Any) -> dict[str, Any]:
+    cfg = model.config
+    in_h, in_w = cfg.input_size
+    return {
+        "format_version": FORMAT_VERSION,
+        "name": name,
+        "sdk_version": __version__,
+        "input_size": [int(in_h), int(in_w)],
+        "mean": IMAGENET_MEAN,
+        "std": IMAGENET_STD,
+        "color": "rgb",
+        "T": int(cfg.T),
+        "num_joints": len(JOINT_NAMES),
+        "joint_names": list(JOINT_NAMES),
+        "skeleton": [list(pair) for pair in SKELETON],
+        "level_shapes": [[int(h), int(w)] for h, w in model.level_shapes],
+        "num_tokens": int(model.num_tokens),
+        "d_model": int(cfg.d_model),
+        "top_k": int(cfg.top_k),
+        "formats": formats,
+        "model_config": cfg.to_dict(),
+        **info,
+    }
+
+
+def export_package(
+    model: PAVENet,
+    out_dir: str | Path,
+    formats: list[str] | tuple[str, ...] = FORMATS,
+    name: str | None = None,
+    **info: Any,
+) -> Path:
+    """Write a model package for ``model`` into ``out_dir`` and validate it by loading it.
+
+    ``info`` entries (e.g. ``training``, ``accuracy``) are stored in the manifest.
+    """
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown export format(s) {sorted(unknown)}; choose from {FORMATS}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    in_h, in_w = model.config.input_size
+    image = torch.zeros(1, 3, in_h, in_w)
+    with torch.no_grad():
+        memory = model.encode_frame(image)
+    memories = memory[:, None].expand(1, model.config.num_frames, *memory.shape[1:]).contiguous()
+    order = [f for f in FORMATS if f in formats]  # OpenVINO converts the ONNX graphs
+    for fmt in order:
+        if fmt == "torch":
+            save_checkpoint(out_dir / GRAPH_FILES["torch"]["checkpoint"], model)
+        elif fmt == "onnx" or (fmt == "openvino" and "onnx" not in order):
+            _export_onnx(model, image, memories, out_dir)
+        if fmt == "openvino":
+            _export_openvino(out_dir, keep_onnx="onnx" in order)
+        elif fmt == "torchscript":
+            _export_torchscript(model, image, memories, out_dir)
+    manifest = build_manifest(model, name or out_dir.name, list(order), **info)
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    load_package(out_dir)  # fails loudly if anything written is unusable
+    return out_dir
+
+
+def _export_onnx(model: PAVENet, image, memories, out_dir: Path) -> None:
+    model.set_fused_attention(False)  # grid_sample path: standard ONNX GridSample
+    graphs = {
+        "encoder": (EncoderGraph(model), (image,), ["image"], ["memory"]),
+        "decoder": (DecoderGraph(model), (memories,), ["memories"], ["poses", "logits", "sigmas"]),
+    }
+    for part, (module, args, inputs, outputs) in graphs.items():
+        torch.onnx.export(
+            module, args, str(out_dir / GRAPH_FILES["onnx"][part]), input_names=inputs,
+            output_names=outputs, opset_version=ONNX_OPSET, dynamo=False, do_constant_folding=True,
+        )
+
+
+def _export_openvino(out_dir: Path, keep_onnx: bool) -> None:
+    import openvino as ov
+
+    for part in ("encoder", "decoder"):
+        onnx_path = out_dir / GRAPH_FILES["onnx"][part]
+        ov_model = ov.convert_model(str(onnx_path))
+        ov.save_model(ov_model, str(out_dir / GRAPH_FILES["openvino"][part]), compress_to_fp16=False)
+        if not keep_onnx:
+            onnx_path.unlink()
+
+
+def _export_torchscript(model: PAVENet, image, memories, out_dir: Path) -> None:
+    model.set_fused_attention(True)  # the graphs call torch.ops.pavenet.ms_deform_attn
+    try:
+        with torch.no_grad():
+            for part, module, example in (
+                ("encoder", EncoderGraph(model), image),
+                ("decoder", DecoderGraph(model), memories),
+            ):
+                traced = torch.jit.trace(module, (example,), check_trace=False)
+                traced.save(str(out_dir / GRAPH_FILES["torchscript"][part]))
+    finally:
+        model.set_fused_attention(False)
+

@@ -1,0 +1,74 @@
+"""``build_model``: a :class:`ModelConfig` (or preset name) -> a :class:`PAVENet`."""
+
+from __future__ import annotations
+
+from .backbone import ResNet
+from .config import ModelConfig, get_preset
+from .encoder import EncoderLayer, SpatialEncoder, SpatiotemporalEncoder
+from .joint_decoder import JointDecoder, JointDecoderLayer
+from .matcher import HungarianMatcher
+from .neck import ChannelMapper
+from .pavenet import PAVENet
+from .pose_decoder import PoseDecoder, PoseDecoderLayer
+from .position import LevelEmbedding, token_centres
+from .proposals import ProposalHead
+
+
+def build_matcher(cfg: ModelConfig) -> HungarianMatcher:
+    """The Hungarian matcher with ``cfg.loss``'s costs."""
+    loss = cfg.loss
+    return HungarianMatcher(
+        loss.match_cls, loss.match_kpt, loss.match_oks, loss.focal_alpha, loss.focal_gamma
+    )
+
+
+def build_model(cfg: ModelConfig | str) -> PAVENet:
+    """Build PAVE-Net from a config or a preset name (``paper-r50``, ``tiny``)."""
+    if isinstance(cfg, str):
+        cfg = get_preset(cfg)
+    if not isinstance(cfg, ModelConfig):
+        raise TypeError(f"expected a ModelConfig or preset name, got {type(cfg).__name__}")
+    D, H, L, K = cfg.d_model, cfg.num_heads, cfg.num_levels, cfg.num_joints
+    Fd = cfg.decoder_frames
+    backbone = ResNet(cfg.backbone)
+    neck = ChannelMapper(backbone.out_channels, D, cfg.neck.num_extra_levels, cfg.gn_groups)
+    position = LevelEmbedding(cfg.level_shapes, D)
+
+    enc = cfg.encoder
+    spatiotemporal = cfg.encoder_type == "spatiotemporal"
+    enc_frames = cfg.num_frames if spatiotemporal else 1
+    enc_layers = [
+        EncoderLayer(D, H, L, enc.num_points, enc.ffn_dim, enc.dropout, enc_frames)
+        for _ in range(enc.num_layers)
+    ]
+    if spatiotemporal:
+        encoder = SpatiotemporalEncoder(enc_layers, cfg.num_frames, D)
+    else:
+        encoder = SpatialEncoder(enc_layers)
+
+    pd = cfg.pose_decoder
+    if pd.num_queries > cfg.num_tokens and cfg.references == "pose_aware":
+        raise ValueError(
+            f"pose_decoder.num_queries ({pd.num_queries}) exceeds the {cfg.num_tokens} tokens "
+            f"of a {cfg.input_size} input"
+        )
+    proposals = None
+    if cfg.references == "pose_aware":
+        proposals = ProposalHead(D, K, pd.mlp_hidden, token_centres(cfg.level_shapes))
+    pose_layers = [
+        PoseDecoderLayer(D, H, L, K, Fd, pd.ffn_dim, pd.dropout) for _ in range(pd.num_layers)
+    ]
+    pose_decoder = PoseDecoder(
+        pose_layers, D, K, Fd, pd.num_queries, pd.mlp_hidden, cfg.references == "random"
+    )
+
+    jd = cfg.joint_decoder
+    joint_layers = [
+        JointDecoderLayer(D, H, L, jd.num_points, Fd, jd.ffn_dim, jd.dropout)
+        for _ in range(jd.num_layers)
+    ]
+    joint_decoder = JointDecoder(joint_layers, D, K, Fd)
+    return PAVENet(
+        cfg, backbone, neck, position, encoder, proposals, pose_decoder, joint_decoder,
+        build_matcher(cfg),
+    )

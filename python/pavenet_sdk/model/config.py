@@ -1,0 +1,334 @@
+"""Model configuration: frozen dataclasses, named presets and plain-dict (de)serialisation.
+
+A :class:`ModelConfig` fully describes a PAVE-Net build; checkpoints and model packages store
+``cfg.to_dict()`` and rebuild with ``ModelConfig.from_dict(d)``. Presets:
+
+- ``paper-r50``: the paper's PoseTrack ResNet-50 configuration (pavenet-model.md section 2).
+- ``tiny``: a CPU-trainable model (ResNet-18 layout at width 32, 192x192 input, D 64).
+
+This module imports no torch, so runtimes can read configs without it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+TEMPORAL_MODES = ("pavenet", "image")
+ENCODER_TYPES = ("per_frame", "spatiotemporal")
+REFERENCE_TYPES = ("pose_aware", "random")
+BACKBONE_NORMS = ("frozen_bn", "bn")
+REGRESSION_LOSSES = ("rle", "l1")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def _check_positive(name: str, value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    """ResNet trunk returning C3, C4, C5 (strides 8, 16, 32).
+
+    depth: 18, 34 or 50. width: channels of the stem and layer1 (torchvision: 64).
+    frozen_stages: 0 = nothing frozen, 1 = stem + layer1 (the paper), up to 4.
+    norm: "frozen_bn" (inference-mode BN whose statistics never change) or "bn" (trainable BN,
+    used when training from scratch).
+    """
+
+    depth: int = 50
+    width: int = 64
+    frozen_stages: int = 1
+    norm: str = "frozen_bn"
+
+    def __post_init__(self) -> None:
+        if self.depth not in (18, 34, 50):
+            raise ValueError(f"backbone.depth must be 18, 34 or 50, got {self.depth!r}")
+        _check_positive("backbone.width", self.width)
+        if not 0 <= self.frozen_stages <= 4:
+            raise ValueError(f"backbone.frozen_stages must be in [0, 4], got {self.frozen_stages}")
+        _check_choice("backbone.norm", self.norm, BACKBONE_NORMS)
+
+    @property
+    def out_channels(self) -> tuple[int, int, int]:
+        """Channels of C3, C4, C5."""
+        expansion = 4 if self.depth == 50 else 1
+        return tuple(self.width * m * expansion for m in (2, 4, 8))  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class NeckConfig:
+    """ChannelMapper: 1x1 conv + GN on C3..C5 plus ``num_extra_levels`` 3x3 stride-2 convs
+    (the first on raw C5). gn_groups None means min(32, d_model)."""
+
+    num_extra_levels: int = 1
+    gn_groups: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.num_extra_levels <= 2:
+            raise ValueError(
+                f"neck.num_extra_levels must be 0, 1 or 2, got {self.num_extra_levels}"
+            )
+        if self.gn_groups is not None:
+            _check_positive("neck.gn_groups", self.gn_groups)
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Spatial encoder (SE): deformable self-attention layers, post-norm."""
+
+    num_layers: int = 6
+    num_points: int = 4
+    ffn_dim: int = 1024
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.num_layers < 0:
+            raise ValueError(f"encoder.num_layers must be >= 0, got {self.num_layers}")
+        _check_positive("encoder.num_points", self.num_points)
+        _check_positive("encoder.ffn_dim", self.ffn_dim)
+
+
+@dataclass(frozen=True)
+class PoseDecoderConfig:
+    """Spatiotemporal pose decoder (STPD) and the two-stage proposals feeding it.
+
+    num_queries: M, proposals kept (top-M tokens by class logit).
+    mlp_hidden: hidden width of the per-frame pose MLPs (2 * d_model in the paper).
+    """
+
+    num_layers: int = 3
+    ffn_dim: int = 1024
+    dropout: float = 0.1
+    num_queries: int = 300
+    mlp_hidden: int = 512
+
+    def __post_init__(self) -> None:
+        for name in ("num_layers", "ffn_dim", "num_queries", "mlp_hidden"):
+            _check_positive(f"pose_decoder.{name}", getattr(self, name))
+
+
+@dataclass(frozen=True)
+class JointDecoderConfig:
+    """Spatiotemporal joint decoder (STJD): K joint queries per person."""
+
+    num_layers: int = 2
+    num_points: int = 4
+    ffn_dim: int = 1024
+    dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("num_layers", "num_points", "ffn_dim"):
+            _check_positive(f"joint_decoder.{name}", getattr(self, name))
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Matching costs and loss weights (pavenet-model.md section 3).
+
+    reg: "rle" (the paper) or "l1" (L1 + OKS losses, PETR-style, cheaper to tune on CPU).
+    """
+
+    cls_weight: float = 0.5
+    reg_weight: float = 1.0
+    focal_alpha: float = 0.25
+    focal_gamma: float = 2.0
+    match_cls: float = 2.0
+    match_kpt: float = 70.0
+    match_oks: float = 7.0
+    reg: str = "rle"
+    l1_weight: float = 70.0
+    oks_weight: float = 2.0
+
+    def __post_init__(self) -> None:
+        _check_choice("loss.reg", self.reg, REGRESSION_LOSSES)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A complete PAVE-Net build.
+
+    input_size: (h, w) px of the fixed, letterboxed model input.
+    T: temporal radius; a window holds F = 2T + 1 frames, the centre one is estimated.
+    top_k: persons returned at inference (selected by the last STPD class score).
+    temporal: "pavenet" (STPD/STJD over all F frames) or "image" (decoders see only the
+        centre frame; the window API is unchanged).
+    encoder_type: "per_frame" (SE per frame, cacheable) or "spatiotemporal" (STE baseline:
+        one encoder over all frames' tokens, run in ``decode_window``).
+    references: "pose_aware" (two-stage proposals give the reference poses) or "random"
+        (learnable reference points from the query embedding, as in PETR).
+    """
+
+    name: str = "custom"
+    input_size: tuple[int, int] = (800, 1333)
+    num_joints: int = 15
+    d_model: int = 256
+    num_heads: int = 8
+    T: int = 1
+    top_k: int = 20
+    temporal: str = "pavenet"
+    encoder_type: str = "per_frame"
+    references: str = "pose_aware"
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    neck: NeckConfig = field(default_factory=NeckConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    pose_decoder: PoseDecoderConfig = field(default_factory=PoseDecoderConfig)
+    joint_decoder: JointDecoderConfig = field(default_factory=JointDecoderConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+    def __post_init__(self) -> None:
+        if len(self.input_size) != 2 or min(self.input_size) < 32:
+            raise ValueError(f"input_size must be (h, w) with both >= 32, got {self.input_size}")
+        object.__setattr__(self, "input_size", tuple(int(v) for v in self.input_size))
+        for name in ("num_joints", "d_model", "num_heads", "top_k"):
+            _check_positive(name, getattr(self, name))
+        if self.d_model % self.num_heads:
+            raise ValueError(
+                f"d_model ({self.d_model}) must be divisible by num_heads ({self.num_heads})"
+            )
+        if self.d_model % 2:
+            raise ValueError(f"d_model must be even for the sine embedding, got {self.d_model}")
+        groups = self.gn_groups
+        if self.d_model % groups:
+            raise ValueError(f"d_model ({self.d_model}) must be divisible by gn_groups ({groups})")
+        if not isinstance(self.T, int) or self.T < 0:
+            raise ValueError(f"T must be an int >= 0, got {self.T!r}")
+        _check_choice("temporal", self.temporal, TEMPORAL_MODES)
+        _check_choice("encoder_type", self.encoder_type, ENCODER_TYPES)
+        _check_choice("references", self.references, REFERENCE_TYPES)
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def num_frames(self) -> int:
+        """F, frames per window given to ``decode_window`` (2T + 1 for every variant)."""
+        return 2 * self.T + 1
+
+    @property
+    def decoder_frames(self) -> int:
+        """Frames the STPD/STJD attend to: F for PAVE-Net, 1 for the image and STE variants."""
+        if self.temporal == "image" or self.encoder_type == "spatiotemporal":
+            return 1
+        return self.num_frames
+
+    @property
+    def num_levels(self) -> int:
+        return 3 + self.neck.num_extra_levels
+
+    @property
+    def gn_groups(self) -> int:
+        return self.neck.gn_groups or min(32, self.d_model)
+
+    @property
+    def level_shapes(self) -> list[tuple[int, int]]:
+        """(H_l, W_l) of every level for ``input_size`` (ResNet: each stride-2 op rounds up)."""
+        h, w = self.input_size
+        shapes = []
+        for _ in range(5):  # stem conv, max-pool, layer2, layer3, layer4 halve the size
+            h, w = math.ceil(h / 2), math.ceil(w / 2)
+            shapes.append((h, w))
+        levels = shapes[2:5]
+        for _ in range(self.neck.num_extra_levels):
+            h, w = math.ceil(h / 2), math.ceil(w / 2)
+            levels.append((h, w))
+        return levels
+
+    @property
+    def num_tokens(self) -> int:
+        """N, tokens per frame (all levels, row-major)."""
+        return sum(h * w for h, w in self.level_shapes)
+
+    # ---- (de)serialisation ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict of str/int/float/list/None, JSON-serialisable."""
+        d = dataclasses.asdict(self)
+        d["input_size"] = list(self.input_size)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        if not isinstance(d, dict):
+            raise TypeError(f"expected a dict, got {type(d).__name__}")
+        return _from_dict(cls, d, "")
+
+    def replace(self, **changes: Any) -> ModelConfig:
+        """Copy with changes; nested fields use dotted keys, e.g. ``{"encoder.num_layers": 1}``
+        (pass them with ``**{...}``)."""
+        d = self.to_dict()
+        for key, value in changes.items():
+            node = d
+            *parents, leaf = key.split(".")
+            for p in parents:
+                if p not in node or not isinstance(node[p], dict):
+                    raise ValueError(f"unknown config field {key!r}")
+                node = node[p]
+            if leaf not in node:
+                raise ValueError(f"unknown config field {key!r}")
+            node[leaf] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+        return ModelConfig.from_dict(d)
+
+
+def _from_dict(cls: type, d: dict[str, Any], path: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise ValueError(f"unknown config field(s) {[path + k for k in unknown]}")
+    kwargs = {}
+    for name, value in d.items():
+        sub = _NESTED.get(name) if cls is ModelConfig else None
+        if sub is not None:
+            if not isinstance(value, dict):
+                raise TypeError(f"config field {path + name!r} must be a dict")
+            value = _from_dict(sub, value, f"{path}{name}.")
+        elif name == "input_size":
+            value = tuple(value)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+_NESTED: dict[str, type] = {
+    "backbone": BackboneConfig,
+    "neck": NeckConfig,
+    "encoder": EncoderConfig,
+    "pose_decoder": PoseDecoderConfig,
+    "joint_decoder": JointDecoderConfig,
+    "loss": LossConfig,
+}
+
+
+def _paper_r50() -> ModelConfig:
+    return ModelConfig(name="paper-r50")  # the defaults are the paper's configuration
+
+
+def _tiny() -> ModelConfig:
+    return ModelConfig(
+        name="tiny",
+        input_size=(192, 192),
+        d_model=64,
+        num_heads=4,
+        top_k=20,
+        backbone=BackboneConfig(depth=18, width=32, frozen_stages=0, norm="bn"),
+        neck=NeckConfig(num_extra_levels=1, gn_groups=16),
+        encoder=EncoderConfig(num_layers=2, num_points=4, ffn_dim=256, dropout=0.0),
+        pose_decoder=PoseDecoderConfig(
+            num_layers=3, ffn_dim=256, dropout=0.0, num_queries=40, mlp_hidden=128
+        ),
+        joint_decoder=JointDecoderConfig(num_layers=1, num_points=4, ffn_dim=256, dropout=0.0),
+    )
+
+
+PRESETS = {"paper-r50": _paper_r50, "tiny": _tiny}
+
+
+def get_preset(name: str) -> ModelConfig:
+    """The named preset (``paper-r50`` or ``tiny``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
+    return PRESETS[name]()

@@ -1,0 +1,273 @@
+"""``Estimator``: one loaded model shared by many streams; ``Stream``: one camera's state.
+
+Data flow per pushed frame:
+    frame -> letterbox (native) -> backend.encode, once per frame -> FrameWindow (native cache)
+    -> when frame t+T has arrived: backend.decode(window t-T..t+T) -> decode_poses (native)
+    -> tracker (native) [-> One-Euro smoother] -> FrameResult for frame t
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pavenet_sdk import native
+from pavenet_sdk.runtime.backends import load_backend, resolve_backend
+from pavenet_sdk.runtime.models import resolve_model
+from pavenet_sdk.runtime.package import ModelPackage, load_package
+from pavenet_sdk.runtime.results import FrameResult
+from pavenet_sdk.runtime.sources import open_source
+
+
+@dataclass(frozen=True)
+class TrackerOptions:
+    """Identity tracking across frames (OKS assignment, time-based track expiry)."""
+
+    oks_threshold: float = 0.3  # minimum OKS to continue a track
+    max_age: float = 1.0  # seconds a track survives without a match
+
+
+@dataclass(frozen=True)
+class SmootherOptions:
+    """Timestamp-aware One-Euro keypoint smoothing (units: Hz, px/s)."""
+
+    min_cutoff: float = 1.0
+    beta: float = 0.05
+    d_cutoff: float = 1.0
+
+
+class Estimator:
+    """Multi-person pose estimation in video, frame by frame.
+
+    Args:
+        model: a model package directory or archive, or the name of a bundled model;
+            None loads the bundled default.
+        backend: "auto" (fastest installed engine the package supports), "openvino", "onnx",
+            "torchscript" or "torch".
+        precision: "f32" everywhere; "bf16"/"f16" with OpenVINO where the CPU supports it.
+        threads: intra-op threads for the engine and the native core (default 1: on shared
+            cores more threads can be much slower; raise it on a dedicated machine).
+        score_threshold: persons scoring below this are dropped.
+        track: assign stable ``track_ids`` (always present; sequential ids when False).
+        smooth: apply One-Euro smoothing to tracked keypoints.
+
+    Example:
+        >>> est = Estimator()
+        >>> for result in est.run("video.mp4"):
+        ...     print(result.frame_index, result.keypoints.shape, result.track_ids)
+    """
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        backend: str = "auto",
+        *,
+        precision: str = "f32",
+        threads: int = 1,
+        score_threshold: float = 0.3,
+        track: bool = True,
+        smooth: bool = False,
+        tracker: TrackerOptions | None = None,
+        smoother: SmootherOptions | None = None,
+    ) -> None:
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        if not 0.0 <= score_threshold <= 1.0:
+            raise ValueError(f"score_threshold must be in [0, 1], got {score_threshold}")
+        self.package: ModelPackage = load_package(resolve_model(model))
+        self.backend_name = resolve_backend(backend, self.package)
+        native.set_num_threads(threads)
+        self.backend = load_backend(self.backend_name, self.package, threads, precision)
+        self.threads = threads
+        self.score_threshold = float(score_threshold)
+        self.track = track
+        self.smooth = smooth
+        self.tracker_options = tracker or TrackerOptions()
+        self.smoother_options = smoother or SmootherOptions()
+        self._default_stream: Stream | None = None
+
+    def __repr__(self) -> str:
+        h, w = self.package.input_size
+        return (
+            f"Estimator(model={self.package.name!r}, backend={self.backend_name!r}, "
+            f"precision={self.backend.precision!r}, threads={self.threads}, "
+            f"input={w}x{h}, T={self.package.T})"
+        )
+
+    def stream(self) -> Stream:
+        """A new independent stream (one per camera) sharing this loaded model."""
+        return Stream(self)
+
+    @property
+    def default_stream(self) -> Stream:
+        if self._default_stream is None:
+            self._default_stream = self.stream()
+        return self._default_stream
+
+    def push_frame(self, frame: np.ndarray, timestamp: float | None = None) -> list[FrameResult]:
+        """Push one frame into the default stream; see :meth:`Stream.push_frame`."""
+        return self.default_stream.push_frame(frame, timestamp)
+
+    def flush(self) -> list[FrameResult]:
+        """Finish the default stream: results for the frames still waiting for neighbours."""
+        return self.default_stream.flush()
+
+    def reset(self) -> None:
+        """Forget the default stream's frames and tracks (start a new video)."""
+        self.default_stream.reset()
+
+    def run(self, source: str | int | Path, fps: float | None = None) -> Iterator[FrameResult]:
+        """Iterate the results of a video file, camera index or folder of images.
+
+        Each result carries the frame it belongs to in ``result.image``. The stream is
+        independent of the default one.
+        """
+        frames, _ = open_source(source, fps)
+        yield from self.stream().run_frames(frames)
+
+
+class Stream:
+    """Per-camera state: the encoder cache window, the tracker and the smoother.
+
+    A stream must be fed from one thread at a time (enforced); many streams may share one
+    ``Estimator`` from many threads.
+    """
+
+    def __init__(self, estimator: Estimator) -> None:
+        self._est = estimator
+        self._guard = threading.Lock()
+        in_h, in_w = estimator.package.input_size
+        self._in_size = (in_h, in_w)
+        manifest = estimator.package.manifest
+        self._mean = np.asarray(manifest["mean"], np.float32)
+        self._std = np.asarray(manifest["std"], np.float32)
+        self._to_rgb = manifest["color"] == "rgb"
+        self._top_k = int(manifest["top_k"])
+        self.reset()
+
+    def reset(self) -> None:
+        """Drop every cached frame and track."""
+        est = self._est
+        self._window = native.FrameWindow(est.package.T)
+        self._tracker = native.Tracker(
+            oks_threshold=est.tracker_options.oks_threshold,
+            max_age_seconds=est.tracker_options.max_age,
+        )
+        self._smoother = native.OneEuroSmoother(
+            min_cutoff=est.smoother_options.min_cutoff,
+            beta=est.smoother_options.beta,
+            d_cutoff=est.smoother_options.d_cutoff,
+        )
+        self._next_index = 0
+        self._last_timestamp = -math.inf
+        self._pending: dict[int, dict] = {}  # frame index -> letterbox, timings, image
+        self._next_id = 0
+
+    def push_frame(self, frame: np.ndarray, timestamp: float | None = None) -> list[FrameResult]:
+        """Encode ``frame`` once, cache it, and return the results that became final.
+
+        Results lag by T frames (the decoder needs frame t+T to finish frame t).
+
+        Args:
+            frame: uint8 HxWx3 BGR image (any strides).
+            timestamp: seconds; must not decrease. None: previous timestamp + 1/30 s.
+
+        Raises:
+            TypeError / ValueError: bad frame or timestamp (nothing is cached then).
+        """
+        return self._locked(self._push, frame, timestamp, None)
+
+    def flush(self) -> list[FrameResult]:
+        """End of stream: results for the last T frames (future frames replicated)."""
+        return self._locked(lambda: [self._finish(w) for w in self._window.flush()])
+
+    def run_frames(self, frames) -> Iterator[FrameResult]:
+        """Results of an iterable of ``(frame, timestamp)``, each with ``result.image`` set."""
+        for frame, timestamp in frames:
+            yield from self._locked(self._push, frame, timestamp, frame)
+        yield from self.flush()
+
+    def _locked(self, fn, *args):
+        if not self._guard.acquire(blocking=False):
+            raise RuntimeError("a Stream was used from two threads at once; use one stream per thread")
+        try:
+            return fn(*args)
+        finally:
+            self._guard.release()
+
+    def _push(self, frame, timestamp, image) -> list[FrameResult]:
+        timestamp = self._check_timestamp(timestamp)
+        t0 = time.perf_counter()
+        tensor, letterbox = native.letterbox(
+            frame, *self._in_size, bgr_to_rgb=self._to_rgb, mean=self._mean, std=self._std
+        )
+        t1 = time.perf_counter()
+        memory = self._est.backend.encode(tensor[None])
+        t2 = time.perf_counter()
+        index = self._next_index
+        self._next_index += 1
+        self._last_timestamp = timestamp
+        self._pending[index] = {
+            "letterbox": letterbox,
+            "image": image,
+            "timings": {"preprocess": (t1 - t0) * 1e3, "encode": (t2 - t1) * 1e3},
+        }
+        windows = self._window.push(memory, index, timestamp)
+        return [self._finish(w) for w in windows]
+
+    def _check_timestamp(self, timestamp: float | None) -> float:
+        if timestamp is None:  # a steady 30 fps clock continuing from the last frame
+            return 0.0 if self._next_index == 0 else self._last_timestamp + 1 / 30
+        if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, np.number)):
+            raise TypeError(f"timestamp must be a number of seconds, got {type(timestamp).__name__}")
+        timestamp = float(timestamp)
+        if not math.isfinite(timestamp):
+            raise ValueError(f"timestamp must be finite, got {timestamp}")
+        if timestamp < self._last_timestamp:
+            raise ValueError(
+                f"timestamps must not decrease: got {timestamp} after {self._last_timestamp} "
+                "(call reset() to start a new stream)"
+            )
+        return timestamp
+
+    def _finish(self, window) -> FrameResult:
+        est = self._est
+        pending = self._pending.pop(window.frame_index)
+        timings = pending["timings"]
+        t0 = time.perf_counter()
+        poses, logits, sigmas = est.backend.decode(window.memories)
+        t1 = time.perf_counter()
+        lb = pending["letterbox"]
+        decoded = native.decode_poses(
+            poses, logits, sigmas, lb, top_k=self._top_k, score_threshold=est.score_threshold
+        )
+        t2 = time.perf_counter()
+        keypoints = decoded.keypoints
+        if est.track:
+            track_ids = self._tracker.update(window.timestamp, keypoints, decoded.scores)
+            if est.smooth:
+                keypoints = self._smoother.smooth(window.timestamp, track_ids, keypoints)
+                self._smoother.retain(self._tracker.active_ids())  # bounded state
+        else:
+            track_ids = np.arange(self._next_id, self._next_id + len(keypoints), dtype=np.int64)
+            self._next_id += len(keypoints)
+        t3 = time.perf_counter()
+        timings.update(decode=(t1 - t0) * 1e3, postprocess=(t2 - t1) * 1e3, track=(t3 - t2) * 1e3)
+        return FrameResult(
+            frame_index=window.frame_index,
+            timestamp=window.timestamp,
+            keypoints=keypoints,
+            keypoint_scores=decoded.keypoint_scores,
+            scores=decoded.scores,
+            boxes=decoded.boxes,
+            track_ids=track_ids,
+            image_size=(lb.orig_w, lb.orig_h),
+            timings=timings,
+            image=pending["image"],
+        )

@@ -1,0 +1,346 @@
+"""Run configuration of ``pavenet train``: a TOML (or YAML) file parsed into frozen dataclasses.
+
+Sections (every key optional unless noted; see ``docs/training.md`` for the reference)::
+
+    [run]      name, seed, device, amp, threads
+    [model]    preset, init_from, freeze_neighbor_encoder, [model.overrides] (dotted keys ok)
+    [data]     kind = "synthetic" | "posetrack", batch_size, num_workers, synthetic/posetrack keys
+    [augment]  enabled, flip, rotate, scale, translate, photometric
+    [optim]    lr, lr multipliers, weight_decay, grad_clip, accumulate, warmup_steps, schedule
+    [train]    max_steps | epochs, time_budget_min, log_interval
+    [eval]     interval, presets, videos, frames, seed_start, frame_size, top_k
+    [checkpoint] interval, keep_last
+
+This module imports no torch so configs can be validated anywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HELD_OUT_SEED_START = 10**9  # evaluation clips use seeds >= this; training seeds stay below
+DEVICES = ("auto", "cpu", "cuda")
+AMP_MODES = ("auto", "none", "bf16", "fp16")
+SCHEDULES = ("cosine", "step", "constant")
+DATA_KINDS = ("synthetic", "posetrack")
+
+
+@dataclass(frozen=True)
+class RunSection:
+    """name: run name (default: the config file stem). device "auto" picks CUDA when present.
+    amp "auto" = bf16 on CUDA if supported, else fp16 on CUDA, none on CPU."""
+
+    name: str = ""
+    seed: int = 0
+    device: str = "auto"
+    amp: str = "auto"
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """preset + dotted ``overrides`` of :class:`pavenet_sdk.model.ModelConfig` fields.
+
+    init_from: checkpoint whose tensors with matching names and shapes initialise the model.
+    freeze_neighbor_encoder: run backbone + encoder of the non-centre frames without gradients.
+    """
+
+    preset: str = "tiny"
+    overrides: dict[str, Any] = field(default_factory=dict)
+    init_from: str = ""
+    freeze_neighbor_encoder: bool = True
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """Training data. Synthetic clips are generated on the fly from seeds in
+    ``[seed_range[0], seed_range[1])``; ``persons`` None keeps the preset's range."""
+
+    kind: str = "synthetic"
+    batch_size: int = 8
+    num_workers: int = 0
+    preset: str = "mixed"
+    frame_size: tuple[int, int] = (320, 240)  # (w, h) px of generated frames
+    clip_frames: int = 8
+    persons: tuple[int, int] | None = None
+    seed_range: tuple[int, int] = (0, 1_000_000)
+    root: str = ""
+    split: str = "train"
+
+
+@dataclass(frozen=True)
+class AugmentSection:
+    """Same augmentation for every frame of a window (rotation in degrees, scale as +- fraction)."""
+
+    enabled: bool = True
+    flip: float = 0.5
+    rotate: float = 30.0
+    scale: float = 0.25
+    translate: float = 0.1
+    photometric: bool = True
+
+
+@dataclass(frozen=True)
+class OptimSection:
+    """AdamW; multipliers scale ``lr`` for the backbone, the sampling offsets and the reference
+    (pose / joint regression) heads. ``schedule``: warm-up then cosine to ``min_lr_ratio * lr``,
+    step decay by ``step_gamma`` at ``step_milestones`` (fractions of the run), or constant."""
+
+    lr: float = 3e-4
+    backbone_lr_mult: float = 0.1
+    offsets_lr_mult: float = 0.1
+    reference_lr_mult: float = 0.1
+    weight_decay: float = 1e-4
+    grad_clip: float = 1.0
+    accumulate: int = 1
+    warmup_steps: int = 300
+    schedule: str = "cosine"
+    min_lr_ratio: float = 0.01
+    step_milestones: tuple[float, ...] = (0.8,)
+    step_gamma: float = 0.1
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    """Length of the run: ``max_steps`` optimiser steps, or ``epochs`` over a finite dataset.
+    ``time_budget_min`` > 0 stops at that wall-clock budget and drives the schedule by elapsed
+    time (whichever of step and time fraction is larger)."""
+
+    max_steps: int = 0
+    epochs: int = 0
+    time_budget_min: float = 0.0
+    log_interval: int = 10
+
+
+@dataclass(frozen=True)
+class EvalSection:
+    """Periodic held-out evaluation on synthetic clips with seeds >= ``seed_start``
+    (``interval`` 0 = only at the end)."""
+
+    interval: int = 500
+    presets: tuple[str, ...] = ("mixed",)
+    videos: int = 8
+    frames: int = 8
+    seed_start: int = HELD_OUT_SEED_START
+    frame_size: tuple[int, int] = (320, 240)
+    top_k: int = 20
+
+
+@dataclass(frozen=True)
+class CheckpointSection:
+    """Write ``last.pt`` every ``interval`` steps (0 = only at the end); keep ``keep_last``
+    numbered copies besides ``last.pt`` and ``best.pt``."""
+
+    interval: int = 500
+    keep_last: int = 0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A complete training run."""
+
+    run: RunSection = field(default_factory=RunSection)
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    eval: EvalSection = field(default_factory=EvalSection)
+    checkpoint: CheckpointSection = field(default_factory=CheckpointSection)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (JSON/TOML-friendly): stored in checkpoints and ``config.json``."""
+        return _plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """Build from nested sections; unknown sections/keys and wrong types raise errors."""
+        if not isinstance(d, dict):
+            raise TypeError(f"a training config must be a mapping, got {type(d).__name__}")
+        unknown = sorted(set(d) - set(_SECTIONS))
+        if unknown:
+            raise ValueError(f"unknown config section(s) {unknown}; known: {sorted(_SECTIONS)}")
+        return cls(**{name: _section(_SECTIONS[name], name, d[name]) for name in d})
+
+    def replace(self, section: str, **changes: Any) -> TrainConfig:
+        """Copy with keys of one section changed, e.g. ``cfg.replace("train", max_steps=5)``."""
+        d = self.to_dict()
+        if section not in d:
+            raise ValueError(f"unknown config section {section!r}")
+        d[section].update(changes)
+        return TrainConfig.from_dict(d)
+
+    def model_config(self):  # -> pavenet_sdk.model.ModelConfig
+        """The :class:`ModelConfig` built from the preset and the overrides."""
+        from pavenet_sdk.model.config import get_preset
+
+        cfg = get_preset(self.model.preset)
+        return cfg.replace(**self.model.overrides) if self.model.overrides else cfg
+
+
+_SECTIONS: dict[str, type] = {
+    "run": RunSection, "model": ModelSection, "data": DataSection, "augment": AugmentSection,
+    "optim": OptimSection, "train": TrainSection, "eval": EvalSection,
+    "checkpoint": CheckpointSection,
+}  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _coerce(name: str, value: Any, default: Any) -> Any:
+    """Check ``value`` against the type of the field's default and convert lists to tuples."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be true or false, got {value!r}")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number, got {value!r}")
+        value = float(value)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string, got {value!r}")
+    elif isinstance(default, tuple) or default is None:
+        if value is None:
+            return None
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name} must be a list, got {value!r}")
+        value = tuple(value)
+    elif isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise TypeError(f"{name} must be a table, got {value!r}")
+        value = _flatten(value)
+    return value
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"encoder": {"num_layers": 1}} -> {"encoder.num_layers": 1} (model overrides)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def _section(cls: type, name: str, d: Any) -> Any:
+    if not isinstance(d, dict):
+        raise TypeError(f"[{name}] must be a table, got {type(d).__name__}")
+    defaults = cls()
+    fields = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - fields)
+    if unknown:
+        raise ValueError(f"unknown key(s) {unknown} in [{name}]; known: {sorted(fields)}")
+    kwargs = {k: _coerce(f"{name}.{k}", v, getattr(defaults, k)) for k, v in d.items()}
+    return cls(**kwargs)
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise ValueError(message)
+
+
+def validate(cfg: TrainConfig) -> None:
+    """Raise ``ValueError`` for values that parse but make no sense."""
+    r, m, d, o = cfg.run, cfg.model, cfg.data, cfg.optim
+    t, e, c = cfg.train, cfg.eval, cfg.checkpoint
+    _require(r.device in DEVICES, f"run.device must be one of {DEVICES}, got {r.device!r}")
+    _require(r.amp in AMP_MODES, f"run.amp must be one of {AMP_MODES}, got {r.amp!r}")
+    _require(r.threads >= 1, f"run.threads must be >= 1, got {r.threads}")
+    _require(bool(m.preset), "model.preset must be set")
+    _require(d.kind in DATA_KINDS, f"data.kind must be one of {DATA_KINDS}, got {d.kind!r}")
+    _require(d.batch_size >= 1, f"data.batch_size must be >= 1, got {d.batch_size}")
+    _require(d.num_workers >= 0, f"data.num_workers must be >= 0, got {d.num_workers}")
+    _require(len(d.frame_size) == 2 and min(d.frame_size) >= 32,
+             f"data.frame_size must be [w, h] >= 32 px, got {list(d.frame_size)}")
+    _require(d.clip_frames >= 1, f"data.clip_frames must be >= 1, got {d.clip_frames}")
+    _require(len(d.seed_range) == 2 and 0 <= d.seed_range[0] < d.seed_range[1],
+             "data.seed_range must be [start, stop) with 0 <= start < stop, "
+             f"got {list(d.seed_range)}")
+    hi = d.seed_range[1]
+    _require(hi <= e.seed_start,
+             f"data.seed_range stop ({hi}) must not exceed eval.seed_start ({e.seed_start}): "
+             "held-out clips would overlap the training clips")
+    if d.persons is not None:
+        _require(len(d.persons) == 2 and 1 <= d.persons[0] <= d.persons[1],
+                 f"data.persons must be [min, max] with 1 <= min <= max, got {list(d.persons)}")
+    if d.kind == "posetrack":
+        _require(bool(d.root), "data.root (the PoseTrack folder) is required for posetrack")
+    _require(o.lr > 0, f"optim.lr must be > 0, got {o.lr}")
+    for k in ("backbone_lr_mult", "offsets_lr_mult", "reference_lr_mult", "weight_decay",
+              "grad_clip", "min_lr_ratio", "step_gamma"):
+        _require(getattr(o, k) >= 0, f"optim.{k} must be >= 0, got {getattr(o, k)}")
+    _require(o.accumulate >= 1, f"optim.accumulate must be >= 1, got {o.accumulate}")
+    _require(o.warmup_steps >= 0, f"optim.warmup_steps must be >= 0, got {o.warmup_steps}")
+    _require(o.schedule in SCHEDULES,
+             f"optim.schedule must be one of {SCHEDULES}, got {o.schedule!r}")
+    _require(all(0 < x < 1 for x in o.step_milestones),
+             f"optim.step_milestones are fractions in (0, 1), got {list(o.step_milestones)}")
+    _require(t.max_steps >= 0 and t.epochs >= 0 and t.time_budget_min >= 0,
+             "train.max_steps, train.epochs and train.time_budget_min must be >= 0")
+    _require(t.max_steps > 0 or t.epochs > 0 or t.time_budget_min > 0,
+             "set train.max_steps, train.epochs or train.time_budget_min")
+    _require(t.epochs == 0 or d.kind == "posetrack",
+             "train.epochs needs a finite dataset (data.kind = 'posetrack'); use train.max_steps")
+    _require(t.log_interval >= 1, f"train.log_interval must be >= 1, got {t.log_interval}")
+    _require(e.interval >= 0 and c.interval >= 0 and c.keep_last >= 0,
+             "eval.interval, checkpoint.interval and checkpoint.keep_last must be >= 0")
+    _require(e.videos >= 0 and e.frames >= 1 and e.top_k >= 1,
+             "eval.videos must be >= 0, eval.frames and eval.top_k >= 1")
+    _require(len(e.frame_size) == 2 and min(e.frame_size) >= 32,
+             f"eval.frame_size must be [w, h] >= 32 px, got {list(e.frame_size)}")
+
+
+def load_config(
+    path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
+) -> TrainConfig:
+    """Read a ``.toml`` (or ``.yaml``/``.yml`` with pyyaml) run config.
+
+    overrides: {section: {key: value}} applied on top of the file (e.g. from the command line).
+    ``run.name`` defaults to the file stem.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"training config not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".toml":
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: invalid TOML: {exc}") from None
+    elif path.suffix in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ModuleNotFoundError:
+            raise ValueError(f"{path}: YAML configs need pyyaml (pip install pyyaml)") from None
+        data = yaml.safe_load(text) or {}
+    else:
+        raise ValueError(f"{path}: unsupported config type {path.suffix!r} (use .toml or .yaml)")
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the top level must be a table of sections")
+    for section, changes in (overrides or {}).items():
+        data.setdefault(section, {}).update(changes)
+    data.setdefault("run", {}).setdefault("name", path.stem)
+    try:
+        return TrainConfig.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -1,0 +1,284 @@
+"""The trainer: AdamW + warm-up/cosine, grad clipping and accumulation, AMP on CUDA, DDP,
+periodic held-out evaluation, checkpoints (``last.pt``, ``best.pt``), metrics and a plot.
+
+Output directory layout::
+
+    config.json  metrics.jsonl  metrics.csv  training_curve.png  last.pt  best.pt  [step-N.pt]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pavenet_sdk.train import data as train_data
+from pavenet_sdk.train.config import TrainConfig
+from pavenet_sdk.train.distributed import (
+    DistInfo,
+    all_reduce_mean,
+    barrier,
+    broadcast_flag,
+    cleanup,
+    init_distributed,
+)
+from pavenet_sdk.train.metrics import MetricsLog
+from pavenet_sdk.train.optim import build_optimizer, lr_factor, set_lr
+from pavenet_sdk.train.state import (
+    check_same_model,
+    load_matching_weights,
+    save_training_state,
+)
+from pavenet_sdk.train.steps import TrainingForward, amp_dtype
+from torch import nn
+
+
+class Trainer:
+    """One training run. ``run()`` returns the final summary (steps, time, last/best mAP).
+
+    cfg: the run config. out_dir: run directory. resume: checkpoint to continue from.
+    max_steps: overrides ``train.max_steps``. threads: torch intra-op threads per process.
+    """
+
+    def __init__(self, cfg: TrainConfig, out_dir: str | Path, resume: str | Path | None = None,
+                 max_steps: int | None = None, threads: int | None = None,
+                 progress: bool = True) -> None:  # fmt: skip
+        if max_steps is not None:
+            if max_steps < 1:
+                raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+            cfg = cfg.replace("train", max_steps=int(max_steps))
+        self.cfg = cfg
+        self.out_dir = Path(out_dir)
+        self.resume = Path(resume) if resume else None
+        self.threads = int(threads or cfg.run.threads)
+        if self.threads < 1:
+            raise ValueError(f"threads must be >= 1, got {self.threads}")
+        self.progress = progress
+
+    # ---- setup ----------------------------------------------------------------------------
+    def _setup(self, info: DistInfo) -> None:
+        from pavenet_sdk.checkpoint import read_checkpoint
+        from pavenet_sdk.model import build_model
+
+        cfg = self.cfg
+        torch.manual_seed(cfg.run.seed + info.rank)
+        np.random.seed((cfg.run.seed + info.rank) % 2**32)
+        self.model_config = cfg.model_config()
+        model = build_model(self.model_config).to(info.device)
+        self.step, self.elapsed, self.best_map = 0, 0.0, None
+        payload = None
+        if self.resume is not None:
+            payload = read_checkpoint(self.resume)
+            check_same_model(payload, self.model_config.to_dict(), self.resume)
+            model.load_state_dict(payload["model"])
+            self.step = int(payload.get("step", 0))
+            self.elapsed = float((payload.get("scheduler") or {}).get("elapsed_s", 0.0))
+            self.best_map = payload.get("best_map")
+        elif cfg.model.init_from:
+            copied, total = load_matching_weights(model, cfg.model.init_from)
+            self.log_text(f"init_from {cfg.model.init_from}: {copied}/{total} tensors copied")
+        self.model = model
+        self.forward = TrainingForward(model, cfg.model.freeze_neighbor_encoder)
+        if payload is not None and payload.get("criterion"):
+            self.forward.criterion.load_state_dict(payload["criterion"])
+        # the criterion's RLE flows are trained too
+        self.optimizer = build_optimizer(self.forward, cfg.optim)
+        dtype = amp_dtype(cfg.run.amp, info.device)
+        self.autocast_dtype = dtype
+        self.scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
+        if payload is not None:
+            self.optimizer.load_state_dict(payload["optimizer"])
+            if self.scaler is not None and payload.get("scaler"):
+                self.scaler.load_state_dict(payload["scaler"])
+        self.ddp = self.forward
+        if info.distributed:
+            ids = [info.device.index] if info.device.type == "cuda" else None
+            self.ddp = nn.parallel.DistributedDataParallel(self.forward, device_ids=ids,
+                                                           find_unused_parameters=True)
+        dataset = train_data.build_dataset(cfg.data, cfg.augment, self.model_config.input_size,
+                                           self.model_config.T, cfg.run.seed)  # fmt: skip
+        self.loader = train_data.build_loader(dataset, cfg.data, info, cfg.run.seed)
+        per_step = cfg.data.batch_size * cfg.optim.accumulate
+        self.total_steps = cfg.train.max_steps
+        if cfg.train.epochs:
+            self.total_steps = cfg.train.epochs * max(1, len(self.loader) // cfg.optim.accumulate)
+        self.images_per_step = per_step * info.world_size
+        self.held_out = self._held_out() if info.is_main and cfg.eval.videos else {}
+
+    def _held_out(self) -> dict[str, list]:
+        from pavenet_sdk.train.evaluate import held_out_clips
+
+        e = self.cfg.eval
+        return {p: held_out_clips(p, e.videos, e.frames, e.seed_start, e.frame_size)
+                for p in e.presets}  # fmt: skip
+
+    def log_text(self, message: str) -> None:
+        if getattr(self, "info", None) is None or self.info.is_main:
+            print(message, flush=True)
+
+    # ---- pieces of a step ------------------------------------------------------------------
+    def _progress(self) -> float:
+        t = self.cfg.train
+        parts = [self.step / self.total_steps] if self.total_steps else []
+        if t.time_budget_min:
+            parts.append(self.elapsed / (60.0 * t.time_budget_min))
+        return max(parts)
+
+    def _done(self) -> bool:
+        return self._progress() >= 1.0
+
+    def _batches(self):
+        """Endless iterator over the loader, reshuffling every pass."""
+        epoch = self.step  # a resumed run starts a fresh shuffle instead of replaying
+        while True:
+            train_data.set_epoch(self.loader, epoch, self.cfg.run.seed)
+            yield from self.loader
+            epoch += 1
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.info.device.type, dtype=self.autocast_dtype)
+
+    def _train_step(self, batches) -> dict[str, float]:
+        cfg = self.cfg
+        self.forward.train()
+        factor = lr_factor(cfg.optim, self.step, self._progress())
+        base_lr = set_lr(self.optimizer, cfg.optim, factor)
+        self.optimizer.zero_grad(set_to_none=True)
+        logs: dict[str, float] = {}
+        for micro in range(cfg.optim.accumulate):
+            windows, targets = next(batches)
+            windows = windows.to(self.info.device, non_blocking=True)
+            targets = [{k: v.to(self.info.device) for k, v in t.items()} for t in targets]
+            sync = micro == cfg.optim.accumulate - 1 or not self.info.distributed
+            ctx = contextlib.nullcontext() if sync else self.ddp.no_sync()
+            with ctx, self._autocast():
+                losses = self.ddp(windows, targets)
+                loss = losses["loss"] / cfg.optim.accumulate
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"non-finite loss at step {self.step}: "
+                                         f"{ {k: float(v) for k, v in losses.items()} }")
+            (self.scaler.scale(loss) if self.scaler else loss).backward()
+            for k, v in losses.items():
+                logs[k] = logs.get(k, 0.0) + float(v.detach()) / cfg.optim.accumulate
+        if self.scaler:
+            self.scaler.unscale_(self.optimizer)
+        if cfg.optim.grad_clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(self.forward.parameters(), cfg.optim.grad_clip)
+            logs["grad_norm"] = float(norm)
+        if self.scaler:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        logs["lr"] = base_lr
+        return logs
+
+    def _evaluate(self) -> dict[str, float]:
+        """Held-out AP per preset (rank 0); keys ``<preset>/<column>`` plus ``mAP`` (mean of the
+        presets' ``mean``)."""
+        from pavenet_sdk.eval import TABLE_COLUMNS
+        from pavenet_sdk.train.evaluate import evaluate_clips
+
+        row: dict[str, float] = {}
+        for preset, clips in self.held_out.items():
+            result = evaluate_clips(self.model, clips, self.cfg.eval.top_k, self.info.device)
+            row.update({f"{preset}/{c}": float(result[c]) for c in TABLE_COLUMNS})
+        means = [row[f"{p}/mean"] for p in self.held_out]
+        row["mAP"] = float(np.nanmean(means)) if means else float("nan")
+        return row
+
+    def _checkpoint(self, name: str) -> Path:
+        path = self.out_dir / name
+        save_training_state(path, self.model, self.optimizer, self.scaler, self.step,
+                            self.elapsed, self.best_map, self.cfg.to_dict(),
+                            criterion=self.forward.criterion.state_dict())  # fmt: skip
+        return path
+
+    def _periodic(self, metrics: MetricsLog, final: bool) -> None:
+        """Evaluation, checkpoints and the plot, on rank 0, at their intervals and at the end."""
+        e, c = self.cfg.eval, self.cfg.checkpoint
+        if self.held_out and (final or (e.interval and self.step % e.interval == 0)):
+            t0 = time.perf_counter()
+            row = self._evaluate()
+            metrics.append({"kind": "eval", "step": self.step, "elapsed_s": round(self.elapsed, 1),
+                            "eval_s": round(time.perf_counter() - t0, 1), **row})  # fmt: skip
+            self.log_text(f"step {self.step}: held-out " + ", ".join(
+                f"{k} {v:.1f}" for k, v in row.items() if k.endswith("mean") or k == "mAP"))
+            if math.isfinite(row["mAP"]) and (self.best_map is None or row["mAP"] > self.best_map):
+                self.best_map = row["mAP"]
+                self._checkpoint("best.pt")
+        if final or (c.interval and self.step % c.interval == 0):
+            self._checkpoint("last.pt")
+            if c.keep_last and not final:
+                self._checkpoint(f"step-{self.step}.pt")
+                kept = sorted(self.out_dir.glob("step-*.pt"), key=lambda p: int(p.stem[5:]))
+                for old in kept[: -c.keep_last]:
+                    old.unlink()
+            from pavenet_sdk.train.plot import plot_metrics
+
+            plot_metrics(metrics.rows, self.out_dir / "training_curve.png", title=self.cfg.run.name)
+
+    # ---- the loop --------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Train until ``max_steps`` / ``epochs`` / ``time_budget_min``; return a summary."""
+        torch.set_num_threads(self.threads)
+        self.info = info = init_distributed(self.cfg.run.device)
+        try:
+            self._setup(info)
+            return self._loop(info)
+        finally:
+            cleanup()
+
+    def _loop(self, info: DistInfo) -> dict[str, Any]:
+        from tqdm import tqdm
+
+        metrics = None
+        if info.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=2))
+            metrics = MetricsLog(self.out_dir, resume_step=self.step if self.resume else None)
+        start_step = self.step
+        bar = tqdm(total=self.total_steps or None, initial=self.step, disable=not (
+            self.progress and info.is_main), dynamic_ncols=True, desc=self.cfg.run.name)
+        batches = self._batches()
+        window: dict[str, float] = {}
+        window_steps, t_window = 0, time.perf_counter()
+        while not broadcast_flag(self._done(), info):
+            t0 = time.perf_counter()
+            logs = self._train_step(batches)
+            self.step += 1
+            self.elapsed += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            for k, v in logs.items():
+                window[k] = window.get(k, 0.0) + v
+            window_steps += 1
+            bar.update(1)
+            if self.step % self.cfg.train.log_interval == 0 or self._done():
+                avg = all_reduce_mean({k: v / window_steps for k, v in window.items()}, info)
+                dt = (time.perf_counter() - t_window) / window_steps
+                avg.update(s_per_step=dt, images_per_s=self.images_per_step / dt)
+                bar.set_postfix({k: f"{avg[k]:.3g}" for k in avg if k.startswith("loss")})
+                if metrics is not None:
+                    metrics.append({"kind": "train", "step": self.step,
+                                    "elapsed_s": round(self.elapsed, 1), **avg})  # fmt: skip
+                window, window_steps, t_window = {}, 0, time.perf_counter()
+            if info.is_main and not self._done():
+                self._periodic(metrics, final=False)
+            # the time budget counts evaluation and checkpoint time too
+            self.elapsed += time.perf_counter() - t0
+        bar.close()
+        if info.is_main:
+            self._periodic(metrics, final=True)
+        barrier(info)
+        last_eval = [r for r in (metrics.rows if metrics else []) if r["kind"] == "eval"]
+        return {"steps": self.step, "steps_this_run": self.step - start_step,
+                "elapsed_s": self.elapsed, "best_map": self.best_map,
+                "last_eval": last_eval[-1] if last_eval else None,
+                "out_dir": str(self.out_dir)}  # fmt: skip

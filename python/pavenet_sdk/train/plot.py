@@ -1,0 +1,72 @@
+"""Training-curve figure: smoothed loss terms (left axis, log scale) and held-out mAP (right)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pavenet_sdk.train.metrics import read_metrics
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    if len(values) < 3 or window <= 1:
+        return values
+    window = min(window, len(values))
+    kernel = np.ones(window) / window
+    # 'valid' then left-pad with the running mean so the curve starts at step 0
+    head = np.cumsum(values[: window - 1]) / np.arange(1, window)
+    return np.concatenate([head, np.convolve(values, kernel, mode="valid")])
+
+
+def plot_metrics(
+    rows: list[dict[str, Any]] | str | Path,
+    out_png: str | Path,
+    title: str = "",
+    loss_keys: tuple[str, ...] = ("loss",),
+    size: tuple[float, float] = (6.0, 3.6),
+    dpi: int = 100,
+) -> Path:
+    """Draw ``loss_keys`` of the train rows and every eval row's ``mAP`` against the step.
+
+    rows: metrics rows or a path to ``metrics.jsonl``. Returns the PNG path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not isinstance(rows, list):
+        rows = read_metrics(rows)
+    train = [r for r in rows if r.get("kind") == "train"]
+    evals = [r for r in rows if r.get("kind") == "eval" and r.get("mAP") is not None]
+    fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    for key in loss_keys:
+        pts = [(r["step"], r[key]) for r in train if r.get(key) is not None]
+        if pts:
+            steps, vals = (np.asarray(v, dtype=float) for v in zip(*pts, strict=True))
+            ax.plot(steps, _smooth(vals, max(1, len(vals) // 30)), label=key, lw=1.2)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (smoothed)")
+    if train:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if evals:
+        ax2 = ax.twinx()
+        for key, style in (("mAP", "o-"),):
+            ax2.plot([r["step"] for r in evals], [r[key] for r in evals], style, color="tab:red",
+                     ms=3, label=f"held-out {key}")
+        ax2.set_ylabel("held-out mAP (PoseTrack, %)")
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    if handles:
+        ax.legend(handles, labels, loc="upper center", fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    out_png = Path(out_png)
+    out_png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png)
+    plt.close(fig)
+    return out_png
