@@ -14,8 +14,12 @@ CHECKPOINT_FORMAT = "pavenet-checkpoint/1"
 
 def save_checkpoint(path: str | Path, model: PAVENet, **extra: Any) -> None:
     """Write ``model`` (config + state dict) and any plain-data ``extra`` entries."""
-    payload = {"format": CHECKPOINT_FORMAT, "config": model.config.to_dict(),
-               "model": model.state_dict(), **extra}
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "config": model.config.to_dict(),
+        "model": model.state_dict(),
+        **extra,
+    }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, path)
 
@@ -51,6 +55,7 @@ def load_model(path: str | Path, config: ModelConfig | None = None) -> PAVENet:
     missing, unexpected = model.load_state_dict(payload["model"], strict=False)
     if missing or unexpected:
         raise ValueError(
-            f"{path} does not match its own config: missing {missing[:5]}, unexpected {unexpected[:5]}"
+            f"{path} does not match its own config: missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]}"
         )
     return model.eval()

@@ -26,7 +26,11 @@ ONNX_OPSET = 17
 
 
 class EncoderGraph(nn.Module):
-    """image (1, 3, H, W) -> memory (1, N, D)."""
+    """image (1, 3, H, W) -> memory (1, N, D).
+
+    Wrappers must be put in eval mode before export: exporters restore the wrapper's mode
+    recursively afterwards, which would otherwise leave the model in training mode.
+    """
 
     def __init__(self, model: PAVENet) -> None:
         super().__init__()
@@ -114,13 +118,24 @@ def export_package(
 def _export_onnx(model: PAVENet, image, memories, out_dir: Path) -> None:
     model.set_fused_attention(False)  # grid_sample path: standard ONNX GridSample
     graphs = {
-        "encoder": (EncoderGraph(model), (image,), ["image"], ["memory"]),
-        "decoder": (DecoderGraph(model), (memories,), ["memories"], ["poses", "logits", "sigmas"]),
+        "encoder": (EncoderGraph(model).eval(), (image,), ["image"], ["memory"]),
+        "decoder": (
+            DecoderGraph(model).eval(),
+            (memories,),
+            ["memories"],
+            ["poses", "logits", "sigmas"],
+        ),
     }
     for part, (module, args, inputs, outputs) in graphs.items():
         torch.onnx.export(
-            module, args, str(out_dir / GRAPH_FILES["onnx"][part]), input_names=inputs,
-            output_names=outputs, opset_version=ONNX_OPSET, dynamo=False, do_constant_folding=True,
+            module,
+            args,
+            str(out_dir / GRAPH_FILES["onnx"][part]),
+            input_names=inputs,
+            output_names=outputs,
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+            do_constant_folding=True,
         )
 
 
@@ -130,7 +145,9 @@ def _export_openvino(out_dir: Path, keep_onnx: bool) -> None:
     for part in ("encoder", "decoder"):
         onnx_path = out_dir / GRAPH_FILES["onnx"][part]
         ov_model = ov.convert_model(str(onnx_path))
-        ov.save_model(ov_model, str(out_dir / GRAPH_FILES["openvino"][part]), compress_to_fp16=False)
+        ov.save_model(
+            ov_model, str(out_dir / GRAPH_FILES["openvino"][part]), compress_to_fp16=False
+        )
         if not keep_onnx:
             onnx_path.unlink()
 
@@ -140,11 +157,10 @@ def _export_torchscript(model: PAVENet, image, memories, out_dir: Path) -> None:
     try:
         with torch.no_grad():
             for part, module, example in (
-                ("encoder", EncoderGraph(model), image),
-                ("decoder", DecoderGraph(model), memories),
+                ("encoder", EncoderGraph(model).eval(), image),
+                ("decoder", DecoderGraph(model).eval(), memories),
             ):
                 traced = torch.jit.trace(module, (example,), check_trace=False)
                 traced.save(str(out_dir / GRAPH_FILES["torchscript"][part]))
     finally:
         model.set_fused_attention(False)
-

@@ -56,6 +56,14 @@ def draw_poses(
         if show_ids:
             x1, y1 = (int(v) for v in result.boxes[person, :2])
             label = f"#{int(result.track_ids[person])} {result.scores[person]:.2f}"
-            cv2.putText(canvas, label, (x1, max(12, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.4 * max(scale, 0.75), color, 1, cv2.LINE_AA)
+            cv2.putText(
+                canvas,
+                label,
+                (x1, max(12, y1 - 4)),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.4 * max(scale, 0.75),
+                color,
+                1,
+                cv2.LINE_AA,
+            )
     return canvas

@@ -9,15 +9,32 @@ import zipfile
 
 import pytest
 
-from pavenet_sdk.runtime.package import FORMAT_VERSION, PackageError, load_package, validate_manifest
+from pavenet_sdk.runtime.package import (
+    FORMAT_VERSION,
+    PackageError,
+    load_package,
+    validate_manifest,
+)
 
 
 def _manifest(**overrides):
     manifest = {
-        "format_version": FORMAT_VERSION, "name": "m", "input_size": [64, 64],
-        "mean": [0, 0, 0], "std": [1, 1, 1], "color": "rgb", "T": 1, "num_joints": 2,
-        "joint_names": ["a", "b"], "skeleton": [[0, 1]], "level_shapes": [[8, 8], [4, 4]],
-        "num_tokens": 80, "d_model": 16, "top_k": 5, "formats": ["onnx"], "model_config": {},
+        "format_version": FORMAT_VERSION,
+        "name": "m",
+        "input_size": [64, 64],
+        "mean": [0, 0, 0],
+        "std": [1, 1, 1],
+        "color": "rgb",
+        "T": 1,
+        "num_joints": 2,
+        "joint_names": ["a", "b"],
+        "skeleton": [[0, 1]],
+        "level_shapes": [[8, 8], [4, 4]],
+        "num_tokens": 80,
+        "d_model": 16,
+        "top_k": 5,
+        "formats": ["onnx"],
+        "model_config": {},
     }
     manifest.update(overrides)
     return manifest

@@ -15,11 +15,14 @@ def _result(n=3, k=15):
     rng = np.random.default_rng(0)
     keypoints = rng.uniform(10, 90, (n, k, 2)).astype(np.float32)
     return FrameResult(
-        frame_index=4, timestamp=0.5, keypoints=keypoints,
+        frame_index=4,
+        timestamp=0.5,
+        keypoints=keypoints,
         keypoint_scores=rng.uniform(0.2, 1, (n, k)).astype(np.float32),
         scores=np.sort(rng.uniform(0.3, 1, n))[::-1].astype(np.float32),
         boxes=np.concatenate([keypoints.min(1), keypoints.max(1)], 1),
-        track_ids=np.arange(7, 7 + n, dtype=np.int64), image_size=(100, 100),
+        track_ids=np.arange(7, 7 + n, dtype=np.int64),
+        image_size=(100, 100),
         timings={"encode": 1.0},
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from pavenet_sdk.train.config import HELD_OUT_SEED_START, TrainConfig, load_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

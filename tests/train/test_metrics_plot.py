@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from pavenet_sdk.train.metrics import MetricsLog, read_metrics
 
 

@@ -11,7 +11,9 @@ HELP = "show versions, native build (SIMD, CUDA, threads) and the available back
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None, help="also load this model package (default: bundled)")
+    parser.add_argument(
+        "--model", default=None, help="also load this model package (default: bundled)"
+    )
 
 
 def _version(module: str) -> str:

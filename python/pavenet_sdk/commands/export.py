@@ -10,9 +10,14 @@ HELP = "export a checkpoint to a model package (torchscript, onnx, openvino, tor
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=Path, help="a pavenet-sdk checkpoint (.pt)")
-    parser.add_argument("--format", default="all",
-                        help="comma-separated list of torchscript, onnx, openvino, torch, or 'all'")
-    parser.add_argument("--out", type=Path, default=None, help="package directory (default: next to the checkpoint)")
+    parser.add_argument(
+        "--format",
+        default="all",
+        help="comma-separated list of torchscript, onnx, openvino, torch, or 'all'",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="package directory (default: next to the checkpoint)"
+    )
     parser.add_argument("--name", default=None, help="model name stored in the manifest")
 
 

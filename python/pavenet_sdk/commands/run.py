@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -12,18 +11,24 @@ HELP = "run pose estimation on a video, camera index or folder of images"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", help="video file, camera index or image folder")
-    parser.add_argument("--demo", action="store_true",
-                        help="run the bundled model on a generated synthetic clip")
+    parser.add_argument(
+        "--demo", action="store_true", help="run the bundled model on a generated synthetic clip"
+    )
     parser.add_argument("--model", default=None, help="model package (default: the bundled model)")
-    parser.add_argument("--backend", default="auto",
-                        help="auto, openvino, onnx, torchscript or torch (default: auto)")
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        help="auto, openvino, onnx, torchscript or torch (default: auto)",
+    )
     parser.add_argument("--precision", default="f32", choices=["f32", "bf16", "f16"])
     parser.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
     parser.add_argument("--score-threshold", type=float, default=0.3)
     parser.add_argument("--smooth", action="store_true", help="One-Euro keypoint smoothing")
     parser.add_argument("--fps", type=float, default=None, help="frame rate of image folders")
     parser.add_argument("--out", type=Path, default=None, help="annotated video to write (.mp4)")
-    parser.add_argument("--json", type=Path, default=None, help="poses to write (PoseTrack 2018 JSON)")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="poses to write (PoseTrack 2018 JSON)"
+    )
     parser.add_argument("--show-fps", action="store_true", help="print throughput at the end")
 
 
@@ -38,9 +43,14 @@ def main(args: argparse.Namespace) -> int:
         args.json = args.json or Path("pavenet-demo.json")
     if source is None:
         raise SystemExit("pavenet run: give a SOURCE or --demo")
-    estimator = Estimator(args.model, backend=args.backend, precision=args.precision,
-                          threads=args.threads, score_threshold=args.score_threshold,
-                          smooth=args.smooth)
+    estimator = Estimator(
+        args.model,
+        backend=args.backend,
+        precision=args.precision,
+        threads=args.threads,
+        score_threshold=args.score_threshold,
+        smooth=args.smooth,
+    )
     print(estimator)
     video = VideoWriter(args.out) if args.out else None
     poses = PoseTrackJsonWriter(args.json, video_name=Path(str(source)).stem) if args.json else None

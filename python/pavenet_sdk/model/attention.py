@@ -53,10 +53,16 @@ class _MultiFrameAttention(nn.Module):
         """q (B, Q, D) -> offsets (B, Q, H, F, L, P, 2), weights (B, Q, H, F * L, P)."""
         B, Q, _ = q.shape
         H, L, P, F = self.num_heads, self.num_levels, self.num_points, self.num_frames
-        # F x (B, Q, H*L*P*2) -> B, Q, H, F, L, P, 2
-        offsets = torch.stack([m(q).view(B, Q, H, L, P, 2) for m in self.sampling_offsets], 3)
-        # F x (B, Q, H*L*P) -> B, Q, H, F, L*P -> B, Q, H, F*L*P
-        logits = torch.stack([m(q).view(B, Q, H, L * P) for m in self.attention_weights], 3)
+        # every frame's offset and weight Linear in one matmul (F * 3 * H*L*P outputs)
+        linears = [*self.sampling_offsets, *self.attention_weights]
+        out = nn.functional.linear(
+            q, torch.cat([m.weight for m in linears]), torch.cat([m.bias for m in linears])
+        )
+        split = F * H * L * P * 2
+        # B, Q, F*H*L*P*2 -> B, Q, F, H, L, P, 2 -> B, Q, H, F, L, P, 2
+        offsets = out[..., :split].reshape(B, Q, F, H, L, P, 2).transpose(2, 3)
+        # B, Q, F*H*L*P -> B, Q, F, H, L*P -> B, Q, H, F, L*P
+        logits = out[..., split:].reshape(B, Q, F, H, L * P).transpose(2, 3)
         # one softmax per head across frames, levels and points; torch.softmax subtracts the
         # max first, so large logits cannot overflow (the upstream code could)
         weights = logits.flatten(3).softmax(-1).view(B, Q, H, F * L, P)

@@ -24,7 +24,7 @@ class JointLayerOutput(NamedTuple):
 
     poses: torch.Tensor  # (B, P, K, 2) centre-frame joints in [0, 1]
     sigmas: torch.Tensor  # (B, P, K, 2) centre-frame RLE scales in [0, 1] units
-    frame_poses: torch.Tensor  # (B, P, F, K, 2) refined joints of every frame
+    frame_poses: torch.Tensor | None  # (B, P, F, K, 2) refined joints of every frame
 
 
 class JointDecoderLayer(nn.Module):
@@ -111,9 +111,12 @@ class JointDecoder(nn.Module):
         value: torch.Tensor,
         spatial_shapes: torch.Tensor,
         level_start_index: torch.Tensor,
+        all_outputs: bool = True,
     ) -> list[JointLayerOutput]:
         """reference_poses (B, P, F, K, 2) final STPD poses of the selected persons (detached
-        here); value (B, F*N, D). Returns one :class:`JointLayerOutput` per layer."""
+        here); value (B, F*N, D). Returns one :class:`JointLayerOutput` per layer. With
+        ``all_outputs`` False (inference) the last layer refines only the centre frame and
+        its ``frame_poses`` is None."""
         B, P, F, K, _ = reference_poses.shape
         centre = F // 2
         ref = reference_poses.detach()
@@ -122,14 +125,17 @@ class JointDecoder(nn.Module):
         outputs = []
         for l, layer in enumerate(self.layers):
             query = layer(query, pos, ref, value, spatial_shapes, level_start_index)
-            # per-frame refinement: F x (B, P, K, 2) -> B, P, F, K, 2
-            ref = torch.stack(
-                [
-                    (self.pose_heads[f][l](query) + inverse_sigmoid(ref[:, :, f])).sigmoid()
-                    for f in range(F)
-                ],
-                dim=2,
-            )
             sigmas = self.sigma_heads[l](query).sigmoid()
+            if not all_outputs and l == len(self.layers) - 1:
+                # nothing reads the last layer's neighbour frames at inference
+                poses = self._refine(query, ref[:, :, centre], centre, l)
+                outputs.append(JointLayerOutput(poses, sigmas, None))
+                break
+            # per-frame refinement: F x (B, P, K, 2) -> B, P, F, K, 2
+            ref = torch.stack([self._refine(query, ref[:, :, f], f, l) for f in range(F)], dim=2)
             outputs.append(JointLayerOutput(ref[:, :, centre], sigmas, ref))
         return outputs
+
+    def _refine(self, query: torch.Tensor, ref: torch.Tensor, frame: int, layer: int):
+        """query (B, P, K, D), ref (B, P, K, 2) -> refined joints (B, P, K, 2) of ``frame``."""
+        return (self.pose_heads[frame][layer](query) + inverse_sigmoid(ref)).sigmoid()

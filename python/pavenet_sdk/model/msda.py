@@ -71,15 +71,20 @@ def _as_numpy(t: torch.Tensor, dtype: torch.dtype) -> np.ndarray:
     return t.detach().cpu().numpy()
 
 
-@torch.library.custom_op("pavenet::ms_deform_attn", mutates_args=())
-def _fused_op(
+_SCHEMA = (
+    "ms_deform_attn(Tensor value, Tensor spatial_shapes, Tensor level_start_index, "
+    "Tensor sampling_locations, Tensor attention_weights) -> Tensor"
+)
+
+
+def _fused_forward(
     value: torch.Tensor,
     spatial_shapes: torch.Tensor,
     level_start_index: torch.Tensor,
     sampling_locations: torch.Tensor,
     attention_weights: torch.Tensor,
 ) -> torch.Tensor:
-    """Native forward (CPU kernel; CUDA tensors go through the CUDA build when present)."""
+    """Native forward: the CPU kernel, or the CUDA build for CUDA tensors."""
     core = _core()
     arrays = (
         _as_numpy(value, torch.float32),
@@ -98,23 +103,39 @@ def _fused_op(
     return torch.from_numpy(core.ms_deform_attn(*arrays))
 
 
-@_fused_op.register_fake
-def _(value, spatial_shapes, level_start_index, sampling_locations, attention_weights):
+def _forward_only(*args: torch.Tensor) -> torch.Tensor:
+    """Autograd kernel: refuse to build a graph the op cannot differentiate."""
+    if torch.is_grad_enabled() and any(t.requires_grad for t in args):
+        raise RuntimeError(
+            "pavenet::ms_deform_attn (fused=True) is forward-only but gradients are required; "
+            "use fused=False to train, or run under torch.no_grad()"
+        )
+    return _fused_forward(*args)
+
+
+def _fake(value, spatial_shapes, level_start_index, sampling_locations, attention_weights):
     B, _, H, Dh = value.shape
     return value.new_empty((B, sampling_locations.shape[1], H * Dh))
 
 
-def _no_backward(ctx, grad_output):
-    raise RuntimeError(
-        "pavenet::ms_deform_attn (fused=True) is forward-only; use fused=False to train"
-    )
+def _register() -> torch.library.Library | None:
+    """Defines torch.ops.pavenet.ms_deform_attn once per process.
+
+    The plain ``torch.library.Library`` API is used rather than ``custom_op``: it costs
+    milliseconds at import and first call instead of seconds.
+    """
+    if hasattr(torch.ops.pavenet, "ms_deform_attn"):
+        return None  # already defined (module re-imported)
+    lib = torch.library.Library("pavenet", "DEF")
+    lib.define(_SCHEMA)
+    lib.impl("ms_deform_attn", _fused_forward, "CPU")
+    lib.impl("ms_deform_attn", _fused_forward, "CUDA")
+    lib.impl("ms_deform_attn", _forward_only, "Autograd")
+    torch.library.register_fake("pavenet::ms_deform_attn", _fake, lib=lib)
+    return lib
 
 
-def _setup_context(ctx, inputs, output):
-    pass
-
-
-_fused_op.register_autograd(_no_backward, setup_context=_setup_context)
+_LIBRARY = _register()  # keep a reference: the registration lives as long as the Library
 
 
 def ms_deform_attn(
@@ -130,13 +151,6 @@ def ms_deform_attn(
     Raises RuntimeError when ``fused`` and gradients are required.
     """
     if fused:
-        if torch.is_grad_enabled() and any(
-            t.requires_grad for t in (value, sampling_locations, attention_weights)
-        ):
-            raise RuntimeError(
-                "ms_deform_attn(fused=True) is forward-only but gradients are required; "
-                "use fused=False for training or run under torch.no_grad()"
-            )
         return torch.ops.pavenet.ms_deform_attn(
             value, spatial_shapes, level_start_index, sampling_locations, attention_weights
         )

@@ -156,7 +156,8 @@ class PAVENet(nn.Module):
             query, query_pos, references = self.pose_decoder.initial_queries(B, None)
 
         layers = self.pose_decoder(
-            query, query_pos, references, value, self.decoder_shapes, self.decoder_starts
+            query, query_pos, references, value, self.decoder_shapes, self.decoder_starts,
+            all_outputs=self.training,
         )
         last = layers[-1]
 
@@ -173,7 +174,9 @@ class PAVENet(nn.Module):
             1, persons[:, :, None, None, None].expand(B, P, Fd, K, 2)
         )
         joint_logits = last.logits.gather(1, persons)
-        joints = self.joint_decoder(joint_refs, value, self.decoder_shapes, self.decoder_starts)
+        joints = self.joint_decoder(
+            joint_refs, value, self.decoder_shapes, self.decoder_starts, all_outputs=self.training
+        )
 
         if not self.training:
             return {"poses": joints[-1].poses, "logits": joint_logits, "sigmas": joints[-1].sigmas}

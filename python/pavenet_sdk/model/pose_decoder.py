@@ -21,9 +21,9 @@ from .layers import FFN, MLP, MultiheadSelfAttention, SigmaHead, focal_bias_init
 class PoseLayerOutput(NamedTuple):
     """One STPD layer's predictions."""
 
-    logits: torch.Tensor  # (B, M) class logits (centre frame)
+    logits: torch.Tensor | None  # (B, M) class logits (centre frame)
     frame_poses: torch.Tensor  # (B, M, F, K, 2) refined poses of every frame, in [0, 1]
-    sigmas: torch.Tensor  # (B, M, K, 2) centre-frame RLE scales in [0, 1] units
+    sigmas: torch.Tensor | None  # (B, M, K, 2) centre-frame RLE scales in [0, 1] units
 
 
 class PoseDecoderLayer(nn.Module):
@@ -134,10 +134,13 @@ class PoseDecoder(nn.Module):
         value: torch.Tensor,
         spatial_shapes: torch.Tensor,
         level_start_index: torch.Tensor,
+        all_outputs: bool = True,
     ) -> list[PoseLayerOutput]:
         """reference_poses (B, M, K, 2), copied to every frame; value (B, F*N, D) frame-major.
 
-        Returns one :class:`PoseLayerOutput` per layer.
+        Returns one :class:`PoseLayerOutput` per layer. With ``all_outputs`` False (inference)
+        only what inference reads is computed: the last layer's logits, no sigmas (those
+        fields are None).
         """
         B, M, K, _ = reference_poses.shape
         F = self.num_frames
@@ -154,7 +157,11 @@ class PoseDecoder(nn.Module):
                 ],
                 dim=2,
             )
-            logits = self.cls_heads[l](query).squeeze(-1)
-            sigmas = self.sigma_heads[l](query).sigmoid().view(B, M, K, 2)
+            last = l == len(self.layers) - 1
+            logits = sigmas = None
+            if all_outputs or last:
+                logits = self.cls_heads[l](query).squeeze(-1)
+            if all_outputs:
+                sigmas = self.sigma_heads[l](query).sigmoid().view(B, M, K, 2)
             outputs.append(PoseLayerOutput(logits, ref, sigmas))
         return outputs

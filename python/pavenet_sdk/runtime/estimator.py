@@ -195,7 +195,9 @@ class Stream:
 
     def _locked(self, fn, *args):
         if not self._guard.acquire(blocking=False):
-            raise RuntimeError("a Stream was used from two threads at once; use one stream per thread")
+            raise RuntimeError(
+                "a Stream was used from two threads at once; use one stream per thread"
+            )
         try:
             return fn(*args)
         finally:
@@ -225,7 +227,9 @@ class Stream:
         if timestamp is None:  # a steady 30 fps clock continuing from the last frame
             return 0.0 if self._next_index == 0 else self._last_timestamp + 1 / 30
         if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, np.number)):
-            raise TypeError(f"timestamp must be a number of seconds, got {type(timestamp).__name__}")
+            raise TypeError(
+                f"timestamp must be a number of seconds, got {type(timestamp).__name__}"
+            )
         timestamp = float(timestamp)
         if not math.isfinite(timestamp):
             raise ValueError(f"timestamp must be finite, got {timestamp}")

@@ -17,7 +17,11 @@ def bundled_models_dir() -> Path:
 
 def bundled_models() -> list[str]:
     root = bundled_models_dir()
-    return sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file()) if root.is_dir() else []
+    return (
+        sorted(p.name for p in root.iterdir() if (p / "manifest.json").is_file())
+        if root.is_dir()
+        else []
+    )
 
 
 def resolve_model(model: str | Path | None) -> Path:

@@ -158,7 +158,8 @@ def validate_manifest(manifest: dict[str, Any], where: str = "manifest") -> None
     unknown = [f for f in manifest["formats"] if f not in GRAPH_FILES]
     if unknown or not manifest["formats"]:
         raise PackageError(
-            f"{where}: 'formats' must list some of {sorted(GRAPH_FILES)}, got {manifest['formats']!r}"
+            f"{where}: 'formats' must list some of {sorted(GRAPH_FILES)}, "
+            f"got {manifest['formats']!r}"
         )
 
 

@@ -23,7 +23,8 @@ class FrameResult:
         boxes: (N, 4) float32 x1, y1, x2, y2 px (keypoint extent).
         track_ids: (N,) int64 stable identities across frames.
         image_size: (width, height) px of the original frame.
-        timings: milliseconds per stage (``preprocess``, ``encode``, ``decode``, ``postprocess``, ``track``).
+        timings: milliseconds per stage (``preprocess``, ``encode``, ``decode``,
+            ``postprocess``, ``track``).
         image: the frame itself when produced by ``Estimator.run`` (else None).
     """
 

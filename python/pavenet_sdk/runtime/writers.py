@@ -29,7 +29,9 @@ class VideoWriter:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             h, w = frame.shape[:2]
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+            self._writer = cv2.VideoWriter(
+                str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h)
+            )
             if not self._writer.isOpened():
                 raise OSError(f"cannot write video {self.path}")
         self._writer.write(frame)
@@ -48,13 +50,15 @@ def result_to_posetrack18(result: FrameResult, image_id: int) -> list[dict]:
         keypoints[list(POSETRACK18_SLOTS), :2] = result.keypoints[n]
         keypoints[list(POSETRACK18_SLOTS), 2] = 1.0
         scores[list(POSETRACK18_SLOTS)] = result.keypoint_scores[n]
-        annotations.append({
-            "image_id": image_id,
-            "track_id": int(result.track_ids[n]),
-            "keypoints": keypoints.round(2).ravel().tolist(),
-            "scores": scores.round(5).tolist(),
-            "score": round(float(result.scores[n]), 5),
-        })
+        annotations.append(
+            {
+                "image_id": image_id,
+                "track_id": int(result.track_ids[n]),
+                "keypoints": keypoints.round(2).ravel().tolist(),
+                "scores": scores.round(5).tolist(),
+                "score": round(float(result.scores[n]), 5),
+            }
+        )
     return annotations
 
 
@@ -69,12 +73,14 @@ class PoseTrackJsonWriter:
 
     def add(self, result: FrameResult) -> None:
         image_id = result.frame_index
-        self._images.append({
-            "id": image_id,
-            "file_name": f"{self.video_name}/{result.frame_index:06d}.jpg",
-            "frame_index": result.frame_index,
-            "timestamp": result.timestamp,
-        })
+        self._images.append(
+            {
+                "id": image_id,
+                "file_name": f"{self.video_name}/{result.frame_index:06d}.jpg",
+                "frame_index": result.frame_index,
+                "timestamp": result.timestamp,
+            }
+        )
         self._annotations.extend(result_to_posetrack18(result, image_id))
 
     def close(self) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+
 from pavenet_sdk.train.config import AugmentSection, DataSection
 from pavenet_sdk.train.distributed import DistInfo
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 
 
 def augment_options(cfg: AugmentSection) -> dict[str, Any] | None:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pavenet_sdk.data.types import Frame, Person, Sequence
 from torch import nn
+
+from pavenet_sdk.data.types import Frame, Person, Sequence
 
 # joint confidence p = 0.7 (1 - exp(-0.2 / sigma_x)) (1 - exp(-0.2 / sigma_y)) (model spec 4)
 _CONF_SCALE, _CONF_MAX = 0.2, 0.7

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
+
 from pavenet_sdk.train import data as train_data
 from pavenet_sdk.train.config import TrainConfig
 from pavenet_sdk.train.distributed import (
@@ -35,7 +37,6 @@ from pavenet_sdk.train.state import (
     save_training_state,
 )
 from pavenet_sdk.train.steps import TrainingForward, amp_dtype
-from torch import nn
 
 
 class Trainer:

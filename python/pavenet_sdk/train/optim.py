@@ -10,8 +10,9 @@ import math
 from collections.abc import Iterable
 
 import torch
-from pavenet_sdk.train.config import OptimSection
 from torch import nn
+
+from pavenet_sdk.train.config import OptimSection
 
 # Parameter-name fragments of the parts trained at a reduced learning rate (pavenet-model.md 3).
 BACKBONE_KEYS = ("backbone.",)

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pavenet_sdk.checkpoint import read_checkpoint, save_checkpoint
 from torch import nn
+
+from pavenet_sdk.checkpoint import read_checkpoint, save_checkpoint
 
 
 def git_revision(cwd: str | Path | None = None) -> str | None:

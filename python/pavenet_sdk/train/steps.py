@@ -55,5 +55,17 @@ class TrainingForward(nn.Module):
         if window.dim() != 5:
             raise ValueError(f"window must be (B, F, 3, H, W), got {tuple(window.shape)}")
         outputs = self.model.decode_window(self.encode_window(window), targets)
-        losses = self.criterion(outputs, targets)
-        return losses
+        # losses in float32 even under autocast (log-densities and focal terms need the range)
+        with torch.autocast(device_type=window.device.type, enabled=False):
+            return self.criterion(_float32(outputs), targets)
+
+
+def _float32(value):
+    """Nested dicts/lists of tensors with floating tensors cast to float32."""
+    if isinstance(value, torch.Tensor):
+        return value.float() if value.is_floating_point() else value
+    if isinstance(value, dict):
+        return {k: _float32(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_float32(v) for v in value)
+    return value

@@ -33,8 +33,11 @@ from pavenet_sdk.data.synth.skeleton import (
     HEAD_CENTRE,
     PELVIS,
     Body,
+    Pose,
+    concat_poses,
     forward_kinematics,
     sample_body,
+    stack_bodies,
 )
 from pavenet_sdk.data.types import NUM_JOINTS, Frame, Person, Sequence
 
@@ -88,10 +91,11 @@ def _check_size(size: object) -> tuple[int, int]:
     return _check_int("width", size[0], 32, 4096), _check_int("height", size[1], 32, 4096)
 
 
-def _sample_figure(
-    rng: np.random.Generator, track: int, camera: Camera, arena: Arena, times: np.ndarray,
-    preset: Preset, frac: tuple[float, float], frame_h: int, main: bool,
-) -> _Figure:  # fmt: skip
+def _sample_motion(
+    rng: np.random.Generator, camera: Camera, arena: Arena, times: np.ndarray, preset: Preset,
+    frac: tuple[float, float], frame_h: int,
+) -> tuple[Body, Appearance, Pose, np.ndarray]:  # fmt: skip
+    """One person's body, looks, joint angles and ground path (3, T) of x, z, heading."""
     body = sample_body(rng)
     app = sample_appearance(rng)
     names = list(preset.motions)
@@ -102,9 +106,27 @@ def _sample_figure(
     x = rng.uniform(-0.9, 0.9) * z * arena.tan_half
     dt = float(times[1] - times[0]) if len(times) > 1 else 0.04
     path = simulate_path(rng, len(times), dt, speed, (x, z), rng.uniform(-math.pi, math.pi), arena)
-    world, head_fwd = forward_kinematics(body, pose, *path)
+    return body, app, pose, np.stack(path)
+
+
+def _make_figures(
+    people: list[tuple[Body, Appearance, Pose, np.ndarray]], num_main: int, camera: Camera
+) -> list[_Figure]:
+    """Pose and project everyone in one batched forward-kinematics call."""
+    if not people:
+        return []
+    num_frames = people[0][3].shape[1]
+    body = stack_bodies([p[0] for p in people], num_frames)
+    pose = concat_poses([p[2] for p in people])
+    x, z, heading = np.concatenate([p[3] for p in people], axis=1)
+    world, head_fwd = forward_kinematics(body, pose, x, z, heading)
     pts, depth = camera.project(world)
-    return _Figure(track, body, app, pts, depth, head_fwd, main, limb_table(body, app))
+    out = []
+    for k, (body_k, app, _, _) in enumerate(people):
+        rows = slice(k * num_frames, (k + 1) * num_frames)
+        out.append(_Figure(k, body_k, app, pts[rows], depth[rows], head_fwd[rows], k < num_main,
+                           limb_table(body_k, app)))  # fmt: skip
+    return out
 
 
 def _head_box(fig: _Figure, pts: np.ndarray, t: int, focal: float) -> tuple[float, ...]:
@@ -174,19 +196,18 @@ def generate_clip(
     camera, arena = sample_camera(r_scene, width, height, spec)
     times = np.arange(num_frames) * r_scene.uniform(*spec.dt_range)
     background = make_background(r_scene, camera, (width, height), margin, spec)
-    figures = [
-        _sample_figure(r_people, k, camera, arena, times, spec, spec.height_frac, height, True)
-        for k in range(num_persons)
+    people = [
+        _sample_motion(r_people, camera, arena, times, spec, spec.height_frac, height)
+        for _ in range(num_persons)
     ]
     prob, most = spec.background_people
     if r_people.random() < prob:
         far = (0.04, 0.09)
         z_lo, z_hi = (camera.focal * 1.7 / (f * height) for f in (far[1], far[0]))
         far_arena = Arena(z_lo, z_hi, arena.tan_half)
-        for k in range(int(r_people.integers(1, most + 1))):
-            figures.append(_sample_figure(
-                r_people, num_persons + k, camera, far_arena, times, spec, far, height, False
-            ))  # fmt: skip
+        for _ in range(int(r_people.integers(1, most + 1))):
+            people.append(_sample_motion(r_people, camera, far_arena, times, spec, far, height))
+    figures = _make_figures(people, num_persons, camera)
 
     offsets = camera_offsets(r_cam, num_frames, spec.camera_shake * scale, margin)
     infos = sample_frame_infos(r_deg, spec, offsets, scale)

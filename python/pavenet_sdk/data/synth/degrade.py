@@ -9,14 +9,12 @@ noise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from pavenet_sdk.data.synth.presets import DEGRADATIONS, Preset
-
-_NOISE_PAD = 64  # noise tiles are larger than the frame; each frame crops at a random offset
+from pavenet_sdk.data.synth.scene import add_noise
 
 
 @dataclass
@@ -152,15 +150,6 @@ def draw_occluder(img: np.ndarray, occ: Occluder, t: int) -> None:
     cv2.polylines(img, [np.round(box).astype(np.int32)], True, edge, 1, cv2.LINE_AA)
 
 
-@lru_cache(maxsize=16)
-def _noise_tiles(height: int, width: int, level: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positive and negative parts (uint8) of a fixed Gaussian noise tile with std ``level``."""
-    rng = np.random.default_rng(0x5EED + level)
-    noise = rng.normal(0.0, level, size=(height + _NOISE_PAD, width + _NOISE_PAD, 3))
-    noise = np.clip(np.round(noise), -255, 255)
-    return np.maximum(noise, 0).astype(np.uint8), np.maximum(-noise, 0).astype(np.uint8)
-
-
 def apply_degradations(img: np.ndarray, info: FrameInfo, rng: np.random.Generator) -> np.ndarray:
     """Apply ``info``'s global degradations and sensor noise to a BGR uint8 frame."""
     if info.motion_blur > 0:
@@ -180,8 +169,5 @@ def apply_degradations(img: np.ndarray, info: FrameInfo, rng: np.random.Generato
     # few distinct levels keep the tile cache small
     level = int(round(info.noise)) if info.noise <= 6 else 4 * int(round(info.noise / 4))
     if level > 0:
-        h, w = img.shape[:2]
-        pos, neg = _noise_tiles(h, w, min(level, 32))
-        oy, ox = rng.integers(0, _NOISE_PAD, size=2)
-        img = cv2.subtract(cv2.add(img, pos[oy:oy + h, ox:ox + w]), neg[oy:oy + h, ox:ox + w])
+        img = add_noise(img, rng, min(level, 32))
     return img

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -82,10 +83,32 @@ def make_background(
                      (int(vx + x * (ch - horizon) / camera.height), ch), tone, 1, cv2.LINE_AA)
     for _ in range(int(rng.integers(preset.clutter[0], preset.clutter[1] + 1))):
         _draw_clutter(rng, canvas, horizon)
-    texture = rng.integers(-12, 13, size=(ch // 2 + 1, cw // 2 + 1, 1), dtype=np.int16)
-    texture = cv2.resize(texture.astype(np.float32), (cw, ch), interpolation=cv2.INTER_NEAREST)
-    out = canvas.astype(np.float32) + texture[..., None] * rng.uniform(0.2, 1.0)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    return add_noise(canvas, rng, int(rng.integers(2, 8)), block=2)
+
+
+NOISE_PAD = 64  # noise tiles are larger than the image; each use crops at a random offset
+
+
+@lru_cache(maxsize=24)
+def _noise_tiles(height: int, width: int, level: int, block: int) -> tuple[np.ndarray, ...]:
+    """Positive and negative parts (uint8) of a fixed Gaussian noise tile with std ``level``
+    made of ``block`` x ``block`` px cells (block > 1 gives a grey texture, 1 colour noise)."""
+    rng = np.random.default_rng(0x5EED + 97 * level + block)
+    h, w = (height + NOISE_PAD) // block + 1, (width + NOISE_PAD) // block + 1
+    noise = rng.normal(0.0, level, size=(h, w, 3 if block == 1 else 1))
+    noise = np.repeat(np.repeat(noise, block, axis=0), block, axis=1)[:height + NOISE_PAD,
+                                                                     :width + NOISE_PAD]
+    noise = np.broadcast_to(np.clip(np.round(noise), -255, 255), (*noise.shape[:2], 3))
+    return np.maximum(noise, 0).astype(np.uint8), np.maximum(-noise, 0).astype(np.uint8)
+
+
+def add_noise(img: np.ndarray, rng: np.random.Generator, level: int, block: int = 1) -> np.ndarray:
+    """``img`` (uint8, 3 channels) plus zero-mean Gaussian noise of std ``level`` grey levels,
+    cropped at a random offset from a cached tile (cheap enough for every frame)."""
+    h, w = img.shape[:2]
+    pos, neg = _noise_tiles(h, w, level, block)
+    oy, ox = (int(v) for v in rng.integers(0, NOISE_PAD, size=2))
+    return cv2.subtract(cv2.add(img, pos[oy:oy + h, ox:ox + w]), neg[oy:oy + h, ox:ox + w])
 
 
 def _draw_clutter(rng: np.random.Generator, canvas: np.ndarray, horizon: float) -> None:

@@ -8,7 +8,7 @@ l = (-cos theta, 0, sin theta), so a person facing the camera has their left on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -124,18 +124,39 @@ def _clamped(pose: Pose, name: str) -> np.ndarray:
     return np.clip(getattr(pose, name), lo, hi)
 
 
+def stack_bodies(bodies: list[Body], repeats: int) -> Body:
+    """One ``Body`` whose fields are (len(bodies) * repeats,) arrays, each body repeated for
+    its ``repeats`` frames, so ``forward_kinematics`` handles many people in one call."""
+    return Body(**{
+        f.name: np.repeat(np.array([getattr(b, f.name) for b in bodies]), repeats)
+        for f in fields(Body)
+    })  # fmt: skip
+
+
+def concat_poses(poses: list[Pose]) -> Pose:
+    """Concatenate poses along time (the per-arm ``bend`` becomes per row, (R, 2, 3))."""
+    out = {f.name: np.concatenate([getattr(p, f.name) for p in poses]) for f in fields(Pose)
+           if f.name != "bend"}  # fmt: skip
+    out["bend"] = np.concatenate([np.broadcast_to(p.bend, (len(p.lean), 2, 3)) for p in poses])
+    return Pose(**out)
+
+
 def forward_kinematics(
     body: Body, pose: Pose, x: np.ndarray, z: np.ndarray, heading: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """World points of one person over T frames.
+    """World points of people over R rows (frames of one person, or of several people).
 
-    x, z, heading: (T,) ground position (m) and heading (rad). Returns ``points``
-    (T, NUM_POINTS, 3) in metres (15 joints, NECK_BASE ... R_EYE, TORSO_CORNERS) and the head's
-    forward direction (T, 3).
+    body: one person, or ``stack_bodies`` with one value per row. x, z, heading: (R,) ground
+    position (m) and heading (rad). Returns ``points`` (R, NUM_POINTS, 3) in metres
+    (15 joints, NECK_BASE ... R_EYE, TORSO_CORNERS) and the head's forward direction (R, 3).
     """
+    # body values as (R, 1) or (1,) arrays, broadcasting against (R, 3); b2 against (R, 2, 3)
+    b1 = {f.name: np.asarray(getattr(body, f.name), dtype=np.float64)[..., None]
+          for f in fields(Body)}  # fmt: skip
+    b2 = {k: v[..., None] for k, v in b1.items()}
     fwd = np.stack([np.sin(heading), np.zeros_like(heading), np.cos(heading)], axis=-1)
     left = np.stack([-np.cos(heading), np.zeros_like(heading), np.sin(heading)], axis=-1)
-    side = _SIDES[None, :, None] * left[:, None, :]  # (T, 2, 3) outward direction per side
+    side = _SIDES[None, :, None] * left[:, None, :]  # (R, 2, 3) outward direction per side
     pts = np.empty((len(x), NUM_POINTS, 3))
 
     # legs first: the pelvis height keeps the lower ankle at ankle height (ground contact)
@@ -143,22 +164,22 @@ def forward_kinematics(
     hip_abd = _clamped(pose, "hip_abd")
     thigh_dir = _limb_dir(hip_flex, hip_abd, fwd, side)
     shin_dir = _limb_dir(hip_flex - knee, hip_abd, fwd, side)
-    drop = body.thigh * thigh_dir[..., 1] + body.shin * shin_dir[..., 1]  # (T, 2), negative
-    pelvis = np.stack([x, body.ankle - drop.min(axis=1) + pose.bounce, z], axis=-1)
-    hips = pelvis[:, None] + side * body.hip_half
-    knees = hips + body.thigh * thigh_dir
-    ankles = knees + body.shin * shin_dir
-    toes = ankles + body.foot * (0.95 * fwd - 0.3 * _UP)[:, None, :]
+    drop = b1["thigh"] * thigh_dir[..., 1] + b1["shin"] * shin_dir[..., 1]  # (R, 2), negative
+    pelvis = np.stack([x, b1["ankle"][..., 0] - drop.min(axis=1) + pose.bounce, z], axis=-1)
+    hips = pelvis[:, None] + side * b2["hip_half"]
+    knees = hips + b2["thigh"] * thigh_dir
+    ankles = knees + b2["shin"] * shin_dir
+    toes = ankles + b2["foot"] * (0.95 * fwd - 0.3 * _UP)[:, None, :]
 
     # trunk, shoulders (twisted against the hips) and head
     trunk_up = _UP * np.cos(pose.lean)[:, None] + fwd * np.sin(pose.lean)[:, None]
-    neck_base = pelvis + body.torso * trunk_up
+    neck_base = pelvis + b1["torso"] * trunk_up
     twist = pose.twist[:, None]
     shoulder_line = left * np.cos(twist) + fwd * np.sin(twist)
-    half = body.shoulder_half * _SIDES[None, :, None] * shoulder_line[:, None]
-    shoulders = neck_base[:, None] + half
-    head_bottom = neck_base + body.neck * trunk_up
-    head_top = head_bottom + body.head * trunk_up
+    offsets = b2["shoulder_half"] * _SIDES[None, :, None] * shoulder_line[:, None]
+    shoulders = neck_base[:, None] + offsets
+    head_bottom = neck_base + b1["neck"] * trunk_up
+    head_top = head_bottom + b1["head"] * trunk_up
     yaw = pose.head_yaw[:, None]
     head_fwd = fwd * np.cos(yaw) + left * np.sin(yaw)
     head_fwd -= np.sum(head_fwd * trunk_up, axis=1, keepdims=True) * trunk_up
@@ -167,11 +188,11 @@ def forward_kinematics(
 
     # arms: upper arm by flexion/abduction, forearm bent towards the per-arm bend direction
     upper_dir = _limb_dir(_clamped(pose, "sh_flex"), _clamped(pose, "sh_abd"), fwd, side)
-    w = pose.bend
+    w = np.asarray(pose.bend)  # (2, 3) or (R, 2, 3)
     bend = (
-        w[None, :, 0:1] * fwd[:, None, :]
-        + w[None, :, 1:2] * _UP
-        - w[None, :, 2:3] * side  # medial = towards the midline
+        w[..., 0:1] * fwd[:, None, :]
+        + w[..., 1:2] * _UP
+        - w[..., 2:3] * side  # medial = towards the midline
     )
     bend = bend - np.sum(bend * upper_dir, axis=-1, keepdims=True) * upper_dir
     norm = np.linalg.norm(bend, axis=-1, keepdims=True)
@@ -180,22 +201,23 @@ def forward_kinematics(
     bend /= np.maximum(np.linalg.norm(bend, axis=-1, keepdims=True), 1e-9)
     elbow = _clamped(pose, "elbow")[..., None]
     fore_dir = upper_dir * np.cos(elbow) + bend * np.sin(elbow)
-    elbows = shoulders + body.upper_arm * upper_dir
-    wrists = elbows + body.forearm * fore_dir
-    hands = wrists + 0.5 * body.hand * fore_dir
+    elbows = shoulders + b2["upper_arm"] * upper_dir
+    wrists = elbows + b2["forearm"] * fore_dir
+    hands = wrists + 0.5 * b2["hand"] * fore_dir
 
-    pts[:, 0] = head_bottom + 0.38 * body.head * trunk_up + head_fwd * body.r_head  # nose tip
+    head, r_head = b1["head"], b1["r_head"]
+    pts[:, 0] = head_bottom + 0.38 * head * trunk_up + head_fwd * r_head  # nose tip
     pts[:, 1], pts[:, 2] = head_bottom, head_top
     pts[:, 3:5], pts[:, 5:7], pts[:, 7:9] = shoulders, elbows, wrists
     pts[:, 9:11], pts[:, 11:13], pts[:, 13:15] = hips, knees, ankles
     pts[:, NECK_BASE], pts[:, PELVIS] = neck_base, pelvis
     pts[:, L_TOE], pts[:, R_TOE] = toes[:, 0], toes[:, 1]
     pts[:, L_HAND], pts[:, R_HAND] = hands[:, 0], hands[:, 1]
-    pts[:, HEAD_CENTRE] = head_bottom + 0.5 * body.head * trunk_up
-    eye_base = head_bottom + 0.56 * body.head * trunk_up + 0.8 * body.r_head * head_fwd
-    pts[:, L_EYE] = eye_base + 0.38 * body.r_head * head_left
-    pts[:, R_EYE] = eye_base - 0.38 * body.r_head * head_left
-    half_depth = 0.5 * body.chest_depth * fwd[:, None, :]
-    outline = np.concatenate([shoulders, hips + side * 0.6 * body.r_thigh], axis=1)  # (T, 4, 3)
+    pts[:, HEAD_CENTRE] = head_bottom + 0.5 * head * trunk_up
+    eye_base = head_bottom + 0.56 * head * trunk_up + 0.8 * r_head * head_fwd
+    pts[:, L_EYE] = eye_base + 0.38 * r_head * head_left
+    pts[:, R_EYE] = eye_base - 0.38 * r_head * head_left
+    half_depth = 0.5 * b2["chest_depth"] * fwd[:, None, :]
+    outline = np.concatenate([shoulders, hips + side * 0.6 * b2["r_thigh"]], axis=1)  # (R, 4, 3)
     pts[:, TORSO_CORNERS] = np.concatenate([outline + half_depth, outline - half_depth], axis=1)
     return pts, head_fwd

@@ -54,7 +54,9 @@ def resolve_backend(name: str, package: ModelPackage) -> str:
     """Map ``"auto"`` to the best backend both installed and present in the package."""
     if name != "auto":
         if name not in BACKENDS:
-            raise ValueError(f"unknown backend {name!r}; choose one of: auto, {', '.join(BACKENDS)}")
+            raise ValueError(
+                f"unknown backend {name!r}; choose one of: auto, {', '.join(BACKENDS)}"
+            )
         return name
     installed = available_backends()
     for candidate in BACKENDS:
@@ -85,7 +87,9 @@ def check_outputs(
     poses: np.ndarray, logits: np.ndarray, sigmas: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Drop the batch axis of decoder outputs and check their shapes agree."""
-    poses, logits, sigmas = (np.ascontiguousarray(a[0], dtype=np.float32) for a in (poses, logits, sigmas))
+    poses, logits, sigmas = (
+        np.ascontiguousarray(a[0], dtype=np.float32) for a in (poses, logits, sigmas)
+    )
     if poses.ndim != 3 or logits.shape != poses.shape[:1] or sigmas.shape != poses.shape:
         raise RuntimeError(
             f"decoder returned inconsistent shapes: poses {poses.shape}, logits {logits.shape}, "

@@ -1,0 +1,150 @@
+"""The streaming runtime end to end: every backend against the eager torch model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pavenet_sdk.runtime.backends import available_backends
+
+torch = pytest.importorskip("torch")
+from pavenet_sdk.runtime.estimator import Estimator  # noqa: E402
+
+BACKENDS = [b for b in ("onnx", "openvino", "torchscript", "torch") if b in available_backends()]
+# stated tolerances vs eager torch (float32 engines; poses are in [0, 1] of the input)
+TOLERANCE = {"poses": 2e-4, "logits": 2e-3, "sigmas": 2e-4}
+
+
+def _frames(n, seed=0, size=(48, 80)):
+    rng = np.random.default_rng(seed)
+    return [rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(n)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backend_matches_eager_torch(micro_model, backend):
+    model, package = micro_model
+    est = Estimator(package, backend=backend)
+    rng = np.random.default_rng(1)
+    image = rng.standard_normal((1, 3, 64, 64)).astype(np.float32)
+    with torch.no_grad():
+        memory = model.encode_frame(torch.from_numpy(image))
+    np.testing.assert_allclose(est.backend.encode(image), memory[0].numpy(), atol=2e-4, rtol=1e-3)
+    memories = np.stack(
+        [
+            est.backend.encode(img[None])
+            for img in rng.standard_normal((3, 3, 64, 64)).astype(np.float32)
+        ]
+    )
+    with torch.no_grad():
+        expected = model.decode_window(torch.from_numpy(memories)[None])
+    got = dict(zip(("poses", "logits", "sigmas"), est.backend.decode(memories)))
+    for key, tol in TOLERANCE.items():
+        np.testing.assert_allclose(got[key], expected[key][0].numpy(), atol=tol, rtol=1e-3)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stream_results_agree_across_backends(micro_model, backend):
+    _, package = micro_model
+    frames = _frames(6)
+
+    def run(name):
+        est = Estimator(package, backend=name, score_threshold=0.0)
+        results = [r for f in frames for r in est.push_frame(f)] + est.flush()
+        return results
+
+    ours, reference = run(backend), run("torch" if "torch" in BACKENDS else "onnx")
+    assert [r.frame_index for r in ours] == list(range(6))
+    for a, b in zip(ours, reference, strict=True):
+        assert len(a) == len(b)
+        np.testing.assert_allclose(a.keypoints, b.keypoints, atol=0.05)  # px, 80x48 frames
+        np.testing.assert_allclose(a.scores, b.scores, atol=2e-3)
+
+
+def test_each_frame_is_encoded_exactly_once(micro_model):
+    _, package = micro_model
+    est = Estimator(package, backend=BACKENDS[0])
+    calls = {"encode": 0, "decode": 0}
+    encode, decode = est.backend.encode, est.backend.decode
+
+    def counting(name, fn):
+        def wrapper(*args):
+            calls[name] += 1
+            return fn(*args)
+
+        return wrapper
+
+    est.backend.encode, est.backend.decode = counting("encode", encode), counting("decode", decode)
+    lagged = [len(est.push_frame(f)) for f in _frames(7)]
+    assert lagged == [0, 1, 1, 1, 1, 1, 1]  # T = 1: frame t is final once t + 1 arrived
+    assert len(est.flush()) == 1
+    assert calls == {"encode": 7, "decode": 7}
+
+
+def test_timestamps_policy(micro_model):
+    _, package = micro_model
+    est = Estimator(package, backend=BACKENDS[0])
+    frames = _frames(4)
+    results = est.push_frame(frames[0], timestamp=1.0) + est.push_frame(frames[1], timestamp=1.5)
+    with pytest.raises(ValueError, match="must not decrease"):
+        est.push_frame(frames[2], timestamp=1.2)
+    with pytest.raises(ValueError, match="finite"):
+        est.push_frame(frames[2], timestamp=float("nan"))
+    with pytest.raises(TypeError, match="seconds"):
+        est.push_frame(frames[2], timestamp="now")
+    # the rejected frames left the stream intact; variable frame rate is fine
+    results += est.push_frame(frames[2], timestamp=1.5) + est.push_frame(frames[3], timestamp=3.0)
+    results += est.flush()
+    assert [r.frame_index for r in results] == [0, 1, 2, 3]
+    assert [r.timestamp for r in results] == [1.0, 1.5, 1.5, 3.0]
+
+
+def test_bad_frames_raise_clear_errors(micro_model):
+    _, package = micro_model
+    est = Estimator(package, backend=BACKENDS[0])
+    for bad, error in [
+        (np.zeros((32, 32), np.uint8), ValueError),
+        (np.zeros((32, 32, 4), np.uint8), ValueError),
+        (np.zeros((32, 32, 3), np.float32), TypeError),
+        (np.zeros((0, 32, 3), np.uint8), ValueError),
+        ([[0, 0, 0]], TypeError),
+    ]:
+        with pytest.raises(error):
+            est.push_frame(bad)
+    assert est.flush() == []
+
+
+def test_streams_share_a_model_but_not_state(micro_model):
+    _, package = micro_model
+    est = Estimator(package, backend=BACKENDS[0], score_threshold=0.0)
+    a, b = est.stream(), est.stream()
+    frames_a, frames_b = _frames(3, seed=1), _frames(3, seed=2)
+    out_a = [r for f in frames_a for r in a.push_frame(f)] + a.flush()
+    out_b = [r for f in frames_b for r in b.push_frame(f)] + b.flush()
+    solo = est.stream()
+    alone = [r for f in frames_a for r in solo.push_frame(f)] + solo.flush()
+    for x, y in zip(out_a, alone, strict=True):
+        np.testing.assert_array_equal(x.keypoints, y.keypoints)
+    assert len(out_b) == 3
+
+
+def test_run_iterates_an_image_folder(micro_model, tmp_path):
+    import cv2
+
+    _, package = micro_model
+    for i, frame in enumerate(_frames(4)):
+        cv2.imwrite(str(tmp_path / f"{i:06d}.png"), frame)
+    results = list(Estimator(package, backend=BACKENDS[0]).run(tmp_path, fps=10))
+    assert [r.frame_index for r in results] == [0, 1, 2, 3]
+    assert results[2].timestamp == pytest.approx(0.2)
+    assert results[0].image is not None and results[0].image.shape == (48, 80, 3)
+    assert all(r.track_ids.dtype == np.int64 for r in results)
+
+
+def test_unknown_backend_and_missing_model(micro_model):
+    _, package = micro_model
+    with pytest.raises(ValueError, match="unknown backend"):
+        Estimator(package, backend="tensorrt")
+    with pytest.raises(FileNotFoundError, match="neither a path nor a bundled model"):
+        Estimator("/nonexistent/model")
+    with pytest.raises(ValueError, match="threads"):
+        Estimator(package, threads=0)
