@@ -95,8 +95,10 @@ void msda_validate(const MsdaProblem& p) {
     }
     expected_start += h * w;
     if (expected_start > p.num_values) {
-      throw std::invalid_argument("ms_deform_attn: the levels hold more tokens than S = " +
-                                  std::to_string(p.num_values));
+      throw std::invalid_argument("ms_deform_attn: value has S = " +
+                                  std::to_string(p.num_values) +
+                                  " tokens but the spatial shapes need at least " +
+                                  std::to_string(expected_start));
     }
   }
   if (expected_start != p.num_values) {

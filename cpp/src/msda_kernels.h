@@ -23,7 +23,8 @@ namespace {
 
 // For each (b, q, h): out[0:Dh] = sum over levels, points and valid corners of
 // attention_weight * corner_weight * value_row[0:Dh]. `Acc` owns the Dh-vector sum:
-// Acc(out, Dh) starts at zero, add(row, w) accumulates, store() writes `out` once.
+// Acc(out, Dh) starts at zero, add(row, w) accumulates one corner, add4(...) the four
+// corners of one sample, store() writes `out` once.
 template <class Acc>
 void msda_rows(const MsdaProblem& p, int64_t row_begin, int64_t row_end) {
   const int64_t H = p.heads, Dh = p.head_dim, L = p.levels, P = p.points;
@@ -42,6 +43,13 @@ void msda_rows(const MsdaProblem& p, int64_t row_begin, int64_t row_end) {
         const float* level = value_b + p.level_start_index[l] * token_stride + h * Dh;
         for (int64_t k = 0; k < P; ++k, loc += 2, ++attn) {
           const Corners c = bilinear_corners(loc[0], loc[1], lh, lw);
+          if (c.count == 4) {  // the common case: one call, so Acc can shorten the add chain
+            acc.add4(level + c.index[0] * token_stride, *attn * c.weight[0],
+                     level + c.index[1] * token_stride, *attn * c.weight[1],
+                     level + c.index[2] * token_stride, *attn * c.weight[2],
+                     level + c.index[3] * token_stride, *attn * c.weight[3]);
+            continue;
+          }
           for (int i = 0; i < c.count; ++i) {
             acc.add(level + c.index[i] * token_stride, *attn * c.weight[i]);
           }

@@ -14,6 +14,10 @@ struct ScalarAcc {
   void add(const float* v, float w) {
     for (int64_t c = 0; c < dh; ++c) out[c] += w * v[c];
   }
+  void add4(const float* v0, float w0, const float* v1, float w1, const float* v2, float w2,
+            const float* v3, float w3) {
+    add(v0, w0), add(v1, w1), add(v2, w2), add(v3, w3);
+  }
   void store(float*) const {}
 };
 

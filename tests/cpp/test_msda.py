@@ -112,14 +112,12 @@ def test_empty_queries() -> None:
 
 
 def test_force_isa_env_pins_the_kernel() -> None:
-    code = (
-        "import numpy as np; from pavenet_sdk import native;"
-        "print(native.build_info()['isa'])"
-    )
+    code = "import numpy as np; from pavenet_sdk import native;print(native.build_info()['isa'])"
     for isa in ISAS:
         env = {**os.environ, "PAVENET_FORCE_ISA": isa, "PYTHONPATH": PYTHON_DIR}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == isa
     env = {**os.environ, "PAVENET_FORCE_ISA": "no-such-isa", "PYTHONPATH": PYTHON_DIR}
     code_run = (
@@ -127,8 +125,13 @@ def test_force_isa_env_pins_the_kernel() -> None:
         "from tests.cpp.msda_cases import make_problem;"
         "native.ms_deform_attn(*make_problem(np.random.default_rng(0)))"
     )
-    out = subprocess.run([sys.executable, "-c", code_run], env=env, capture_output=True,
-                         text=True, cwd=str(Path(__file__).resolve().parents[2]))
+    out = subprocess.run(
+        [sys.executable, "-c", code_run],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
     assert out.returncode != 0 and "unknown ISA 'no-such-isa'" in out.stderr
 
 

@@ -36,11 +36,12 @@ def make(rng, m=30, k=15):
 @pytest.mark.parametrize("top_k,threshold", [(None, 0.0), (5, 0.0), (10, 0.6), (0, 0.0)])
 def test_matches_numpy_reference(top_k, threshold) -> None:
     poses, logits, sigmas = make(np.random.default_rng(0))
-    lb = native.Letterbox(scale=0.4, pad_x=3.0, pad_y=1.5, in_w=192, in_h=160, orig_w=480,
-                          orig_h=400)
+    lb = native.Letterbox(
+        scale=0.4, pad_x=3.0, pad_y=1.5, in_w=192, in_h=160, orig_w=480, orig_h=400
+    )
     got = native.decode_poses(poses, logits, sigmas, lb, top_k=top_k, score_threshold=threshold)
     want = reference(poses, logits, sigmas, lb, top_k, threshold)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         assert g.shape == np.asarray(w).shape
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-3)
     assert got.indices.dtype == np.int64 and got.keypoints.dtype == np.float32
@@ -53,8 +54,12 @@ def test_roundtrip_with_letterbox() -> None:
     _, lb = native.letterbox(image, 128, 192)
     px = np.array([[[123.0, 77.0], [499.0, 299.0]]])
     norm = (px * lb.scale + [lb.pad_x, lb.pad_y]) / [lb.in_w, lb.in_h]
-    out = native.decode_poses(norm.astype(np.float32), np.array([3.0], np.float32),
-                              np.full((1, 2, 2), 0.1, np.float32), lb)
+    out = native.decode_poses(
+        norm.astype(np.float32),
+        np.array([3.0], np.float32),
+        np.full((1, 2, 2), 0.1, np.float32),
+        lb,
+    )
     np.testing.assert_allclose(out.keypoints[0], px[0], atol=1e-3)
     np.testing.assert_allclose(out.boxes[0], [123, 77, 499, 299], atol=1e-3)
 
@@ -79,6 +84,13 @@ def test_letterbox_record_pickles() -> None:
 
     lb = native.Letterbox(scale=0.5, pad_x=1, pad_y=2, in_w=3, in_h=4, orig_w=5, orig_h=6)
     back = pickle.loads(pickle.dumps(lb))
-    assert (back.scale, back.pad_x, back.pad_y, back.in_w, back.in_h, back.orig_w,
-            back.orig_h) == (0.5, 1, 2, 3, 4, 5, 6)
+    assert (back.scale, back.pad_x, back.pad_y, back.in_w, back.in_h, back.orig_w, back.orig_h) == (
+        0.5,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    )
     assert "scale=0.5" in repr(back)

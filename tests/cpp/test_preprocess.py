@@ -48,8 +48,14 @@ def reference(image: np.ndarray, out_h: int, out_w: int, bgr_to_rgb: bool = True
 
 @pytest.mark.parametrize(
     "size,out",
-    [((48, 64), (32, 32)), ((37, 53), (64, 80)), ((100, 30), (40, 60)), ((1, 1), (5, 7)),
-     ((64, 64), (64, 64)), ((30, 90), (45, 45))],
+    [
+        ((48, 64), (32, 32)),
+        ((37, 53), (64, 80)),
+        ((100, 30), (40, 60)),
+        ((1, 1), (5, 7)),
+        ((64, 64), (64, 64)),
+        ((30, 90), (45, 45)),
+    ],
 )
 def test_matches_numpy_reference_and_opencv(size, out) -> None:
     rng = np.random.default_rng(sum(size))
@@ -74,7 +80,8 @@ def test_padding_is_zero_after_normalisation() -> None:
     chw, lb = native.letterbox(image, 40, 40)
     assert lb.scale == 1.0
     np.testing.assert_array_equal(chw[:, 10:], 0.0)
-    np.testing.assert_allclose(chw[:, :10], ((255 - MEAN) / STD)[:, None, None], rtol=1e-6)
+    want = np.broadcast_to(((255 - MEAN) / STD)[:, None, None], (3, 10, 40))
+    np.testing.assert_allclose(chw[:, :10], want, rtol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from pavenet_sdk.data.posetrack import (
     MIN_SCORE,
     POSETRACK18_KEYPOINTS,

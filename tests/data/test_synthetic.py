@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from pavenet_sdk.data.synth.render import LEFT_SHADE, limb_table, sample_appearance
 from pavenet_sdk.data.synth.scene import Camera
 from pavenet_sdk.data.synth.skeleton import Pose, forward_kinematics, sample_body

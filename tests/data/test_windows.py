@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from pavenet_sdk.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,

@@ -10,11 +10,12 @@ import time
 
 import numpy as np
 import pytest
+from posetrack_cases import shared_data
+
 from pavenet_sdk.cli import main as cli_main
 from pavenet_sdk.data.posetrack import load_posetrack, write_posetrack18_videos
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.eval import TABLE_COLUMNS, evaluate_posetrack, evaluate_sequences
-from posetrack_cases import shared_data
 
 MINI = shared_data()
 needs_mini = pytest.mark.skipif(not MINI.is_dir(), reason="shared PoseTrack sample not found")

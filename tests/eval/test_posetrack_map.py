@@ -6,8 +6,6 @@ import json
 import math
 
 import pytest
-from pavenet_sdk.data.types import JOINT_NAMES
-from pavenet_sdk.eval import evaluate_posetrack
 from posetrack_cases import (
     HEAD_A,
     POSE_A,
@@ -17,6 +15,9 @@ from posetrack_cases import (
     video17,
     write_case,
 )
+
+from pavenet_sdk.data.types import JOINT_NAMES
+from pavenet_sdk.eval import evaluate_posetrack
 
 FAR = shift(POSE_A, 400, 0)
 GROUPS = ("head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle")

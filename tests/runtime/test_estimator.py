@@ -37,7 +37,7 @@ def test_backend_matches_eager_torch(micro_model, backend):
     )
     with torch.no_grad():
         expected = model.decode_window(torch.from_numpy(memories)[None])
-    got = dict(zip(("poses", "logits", "sigmas"), est.backend.decode(memories)))
+    got = dict(zip(("poses", "logits", "sigmas"), est.backend.decode(memories), strict=True))
     for key, tol in TOLERANCE.items():
         np.testing.assert_allclose(got[key], expected[key][0].numpy(), atol=tol, rtol=1e-3)
 

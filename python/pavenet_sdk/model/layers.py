@@ -46,6 +46,7 @@ class MultiheadSelfAttention(nn.Module):
         if d_model % num_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads})")
         self.num_heads = num_heads
+        self.scale = 1.0 / math.sqrt(d_model // num_heads)
         self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))
         self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model))
         self.out_proj = nn.Linear(d_model, d_model)
@@ -64,7 +65,7 @@ class MultiheadSelfAttention(nn.Module):
         q = F.linear(qk_in, w_q, b_q).view(B, Q, H, D // H).transpose(1, 2)
         k = F.linear(qk_in, w_k, b_k).view(B, Q, H, D // H).transpose(1, 2)
         v = F.linear(x, w_v, b_v).view(B, Q, H, D // H).transpose(1, 2)
-        attn = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(D // H), dim=-1)
+        attn = torch.softmax((q * self.scale) @ k.transpose(-1, -2), dim=-1)
         # B, H, Q, Dh -> B, Q, H, Dh -> B, Q, D
         out = (self.attn_dropout(attn) @ v).transpose(1, 2).reshape(B, Q, D)
         return self.out_proj(out)

@@ -97,9 +97,11 @@ class PAVENet(nn.Module):
         (neck output); the joint encoder then runs in ``decode_window``.
         """
         h, w = self.cfg.input_size
-        if images.dim() != 4 or images.shape[1] != 3 or tuple(images.shape[2:]) != (h, w):
+        tracing = torch.jit.is_tracing()  # shapes are fixed by the example input then
+        if not tracing and (images.dim() != 4 or tuple(images.shape[1:]) != (3, h, w)):
             raise ValueError(f"images must be (B, 3, {h}, {w}), got {tuple(images.shape)}")
-        maps = self.neck(self.backbone(images))
+        # channels-last runs the CPU convolutions and max-pool faster; values are identical
+        maps = self.neck(self.backbone(images.contiguous(memory_format=torch.channels_last)))
         # L x (B, D, H_l, W_l) -> B, N, D (levels concatenated, row-major)
         tokens = torch.cat([m.flatten(2) for m in maps], dim=2).transpose(1, 2)
         if isinstance(self.encoder, SpatiotemporalEncoder):
@@ -129,7 +131,8 @@ class PAVENet(nn.Module):
         """
         cfg = self.cfg
         expected = (cfg.num_frames, cfg.num_tokens, cfg.d_model)
-        if memories.dim() != 4 or tuple(memories.shape[1:]) != expected:
+        tracing = torch.jit.is_tracing()  # shapes are fixed by the example input then
+        if not tracing and (memories.dim() != 4 or tuple(memories.shape[1:]) != expected):
             raise ValueError(
                 f"memories must be (B, {cfg.num_frames}, {cfg.num_tokens}, {cfg.d_model}), "
                 f"got {tuple(memories.shape)}"
@@ -166,7 +169,7 @@ class PAVENet(nn.Module):
         if self.training and targets is not None:
             persons, joint_targets = self._matched_persons(last, targets, Fd // 2)
         else:
-            k = min(cfg.top_k, last.logits.shape[1])
+            k = min(cfg.top_k, cfg.pose_decoder.num_queries)
             persons = last.logits.topk(k, dim=1).indices  # B, P (sorted by score)
         P = persons.shape[1]
         K = last.frame_poses.shape[3]

@@ -77,8 +77,6 @@ class ProposalHead(nn.Module):
     def select(output: ProposalOutput, num_queries: int) -> ProposalSelection:
         """Top ``num_queries`` tokens by class logit, no NMS; features and poses detached."""
         B, N, D = output.features.shape
-        if num_queries > N:
-            raise ValueError(f"num_queries ({num_queries}) exceeds the token count ({N})")
         indices = output.logits.topk(num_queries, dim=1).indices  # B, M
         features = output.features.gather(1, indices[..., None].expand(B, num_queries, D))
         K = output.poses.shape[2]

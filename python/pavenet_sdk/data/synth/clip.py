@@ -9,11 +9,12 @@ import numpy as np
 
 from pavenet_sdk.data.synth.degrade import (
     FrameInfo,
+    Occluder,
     apply_degradations,
     draw_occluder,
     sample_frame_infos,
     sample_occluders,
-)  # fmt: skip
+)
 from pavenet_sdk.data.synth.motion import Arena, make_pose, simulate_path
 from pavenet_sdk.data.synth.presets import Preset, get_preset
 from pavenet_sdk.data.synth.render import (
@@ -24,11 +25,12 @@ from pavenet_sdk.data.synth.render import (
     sample_appearance,
 )
 from pavenet_sdk.data.synth.scene import (
+    REFERENCE_HEIGHT,
     Camera,
     camera_offsets,
     make_background,
     sample_camera,
-)  # fmt: skip
+)
 from pavenet_sdk.data.synth.skeleton import (
     HEAD_CENTRE,
     PELVIS,
@@ -203,7 +205,7 @@ def generate_clip(
     prob, most = spec.background_people
     if r_people.random() < prob:
         far = (0.04, 0.09)
-        z_lo, z_hi = (camera.focal * 1.7 / (f * height) for f in (far[1], far[0]))
+        z_lo, z_hi = (camera.focal * REFERENCE_HEIGHT / (f * height) for f in (far[1], far[0]))
         far_arena = Arena(z_lo, z_hi, arena.tan_half)
         for _ in range(int(r_people.integers(1, most + 1))):
             people.append(_sample_motion(r_people, camera, far_arena, times, spec, far, height))
@@ -212,24 +214,12 @@ def generate_clip(
     offsets = camera_offsets(r_cam, num_frames, spec.camera_shake * scale, margin)
     infos = sample_frame_infos(r_deg, spec, offsets, scale)
     # annotations first: occluders are aimed at annotated people
-    per_frame: list[list[tuple[Person | None, np.ndarray | None]]] = []
-    for t in range(num_frames):
-        shift = offsets[t].astype(np.float64)
-        per_frame.append([
-            _annotate(f, f.pts[t] - shift, t, camera.focal, (width, height), height)
-            for f in figures
-        ])  # fmt: skip
-    centres = np.zeros((num_frames, len(figures), 2))
-    heights = np.zeros((num_frames, len(figures)))
-    visible = np.zeros((num_frames, len(figures)), dtype=bool)
-    for t, annos in enumerate(per_frame):
-        for k, (person, _) in enumerate(annos):
-            if person is not None:
-                on = person.keypoints[:, 2] > 0
-                centres[t, k] = person.keypoints[on, :2].mean(axis=0)
-                heights[t, k] = figures[k].body.height * camera.focal / figures[k].depth[t, PELVIS]
-                visible[t, k] = True
-    occluders = sample_occluders(r_deg, spec, centres, heights, visible)
+    per_frame = [
+        [_annotate(f, f.pts[t] - offsets[t], t, camera.focal, (width, height), height)
+         for f in figures]
+        for t in range(num_frames)
+    ]  # fmt: skip
+    occluders = _sample_occluders(r_deg, spec, per_frame, figures, camera.focal)
     for occ in occluders:
         for t in range(occ.start, occ.stop):
             if occ.track not in infos[t].occluded_tracks:
@@ -239,14 +229,7 @@ def generate_clip(
     for t in range(num_frames):
         ox, oy = (int(v) for v in offsets[t])
         img = background[margin + oy:margin + oy + height, margin + ox:margin + ox + width].copy()
-        shift = offsets[t].astype(np.float64)
-        for fig in sorted(figures, key=lambda f: -float(f.depth[t, PELVIS])):
-            pts = fig.pts[t] - shift
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
-            if hi[0] < -50 or hi[1] < -50 or lo[0] > width + 50 or lo[1] > height + 50:
-                continue
-            draw_person(img, pts, fig.depth[t], camera.focal, fig.body, fig.app, fig.head_fwd[t],
-                        fig.limbs)
+        _draw_people(img, figures, t, offsets[t], camera.focal)
         for occ in occluders:
             draw_occluder(img, occ, t)
         frames.append(apply_degradations(img, infos[t], r_noise))
@@ -258,3 +241,34 @@ def generate_clip(
     sequence = Sequence(name=f"synth_{preset}_{seed}", frames=records)
     return SyntheticClip(frames=frames, sequence=sequence, info=infos, preset=preset, seed=seed,
                          num_persons=num_persons)  # fmt: skip
+
+
+def _sample_occluders(
+    rng: np.random.Generator, spec: Preset, per_frame: list, figures: list[_Figure], focal: float
+) -> list[Occluder]:
+    """Occluders aimed at the people annotated in each frame."""
+    num_frames = len(per_frame)
+    centres = np.zeros((num_frames, len(figures), 2))
+    heights = np.zeros((num_frames, len(figures)))
+    visible = np.zeros((num_frames, len(figures)), dtype=bool)
+    for t, annos in enumerate(per_frame):
+        for k, (person, _) in enumerate(annos):
+            if person is not None:
+                on = person.keypoints[:, 2] > 0
+                centres[t, k] = person.keypoints[on, :2].mean(axis=0)
+                heights[t, k] = figures[k].body.height * focal / figures[k].depth[t, PELVIS]
+                visible[t, k] = True
+    return sample_occluders(rng, spec, centres, heights, visible)
+
+
+def _draw_people(
+    img: np.ndarray, figures: list[_Figure], t: int, offset: np.ndarray, focal: float
+) -> None:
+    """Draw everyone in frame ``t`` far to near; ``offset`` (2,) px is the camera jitter."""
+    height, width = img.shape[:2]
+    for fig in sorted(figures, key=lambda f: -float(f.depth[t, PELVIS])):
+        pts = fig.pts[t] - offset
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        if hi[0] < -50 or hi[1] < -50 or lo[0] > width + 50 or lo[1] > height + 50:
+            continue  # entirely outside the frame
+        draw_person(img, pts, fig.depth[t], focal, fig.body, fig.app, fig.head_fwd[t], fig.limbs)

@@ -24,7 +24,7 @@ from pavenet_sdk.data.synth.skeleton import (
     R_TOE,
     TORSO_CORNERS,
     Body,
-)  # fmt: skip
+)
 
 Colour = tuple[float, float, float]  # BGR 0..255
 

@@ -1,0 +1,112 @@
+"""Models, exported packages and frames the sections share.
+
+Weights are random (seeded): timing does not depend on them, except how many people a model
+reports, which only the post-processing and tracker see. ``bundled_tiny()`` returns the
+trained bundled model when the source tree holds one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from .common import REPO, Mode
+
+_TMP = tempfile.TemporaryDirectory(prefix="pavenet-bench-")
+_PACKAGES: dict[tuple, Path] = {}
+
+
+def micro_config():
+    """The tiny preset shrunk to a 64x64 input (smoke runs): same structure, every part kept."""
+    from pavenet_sdk.model import get_preset
+
+    return get_preset("tiny").replace(
+        input_size=(64, 64),
+        **{
+            "encoder.num_layers": 1,
+            "encoder.ffn_dim": 64,
+            "pose_decoder.num_layers": 2,
+            "pose_decoder.num_queries": 12,
+            "pose_decoder.ffn_dim": 64,
+            "pose_decoder.mlp_hidden": 32,
+            "joint_decoder.ffn_dim": 64,
+            "backbone.width": 8,
+            "top_k": 6,
+        },
+    )
+
+
+def configs(mode: Mode) -> dict:
+    """Model name -> base config (T = 1) measured in this mode.
+
+    Smoke: "tiny" is the micro model; "paper-r50" is its ResNet-50 counterpart at 64x64.
+    """
+    from pavenet_sdk.model import get_preset
+
+    if mode.micro:
+        micro = micro_config()
+        r50 = micro.replace(**{"backbone.depth": 50, "backbone.width": 8})
+        return {"tiny": micro, "paper-r50": r50}
+    out = {"tiny": get_preset("tiny")}
+    if mode.r50_size is not None:
+        out["paper-r50"] = get_preset("paper-r50").replace(input_size=mode.r50_size)
+    return out
+
+
+def build(cfg, seed: int = 0):
+    """An eval-mode model with seeded random weights."""
+    import torch
+
+    from pavenet_sdk.model import build_model
+
+    torch.manual_seed(seed)
+    return build_model(cfg).eval()
+
+
+def package(model, formats: tuple[str, ...], key: tuple) -> Path:
+    """Export ``model`` once per ``key`` into a temporary package directory."""
+    from pavenet_sdk.export import export_package
+
+    if key not in _PACKAGES:
+        out = Path(_TMP.name) / "-".join(str(k) for k in key)
+        export_package(model, out, list(formats), name="bench")
+        model.set_fused_attention(True)  # exporters toggle the flag; leave the fast path on
+        _PACKAGES[key] = out
+    return _PACKAGES[key]
+
+
+def installed_formats() -> tuple[str, ...]:
+    from pavenet_sdk.runtime.backends import available_backends
+
+    installed = set(available_backends())
+    return tuple(f for f in ("onnx", "openvino", "torchscript", "torch") if f in installed)
+
+
+def bundled_tiny() -> Path | None:
+    """``models/pavenet-tiny`` of the source tree when it holds a package."""
+    path = REPO / "models" / "pavenet-tiny"
+    return path if (path / "manifest.json").is_file() else None
+
+
+@cache
+def clip_frames(persons: int, frames: int, size: tuple[int, int], seed: int = 0) -> tuple:
+    """BGR uint8 frames of a synthetic clip with ``persons`` people, ``size`` = (w, h)."""
+    from pavenet_sdk.data.synthetic import generate_clip
+
+    clip = generate_clip("mixed", seed=seed, num_frames=frames, num_persons=persons, size=size)
+    return tuple(np.ascontiguousarray(f) for f in clip.frames)
+
+
+class Cycle:
+    """Endless iterator over a tuple of frames (a looping camera)."""
+
+    def __init__(self, frames: tuple) -> None:
+        self.frames, self.i = frames, 0
+
+    def __call__(self) -> np.ndarray:
+        frame = self.frames[self.i % len(self.frames)]
+        self.i += 1
+        return frame
