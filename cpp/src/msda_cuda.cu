@@ -36,8 +36,8 @@ __global__ void msda_f32_forward_kernel(const float* value, const int64_t* shape
     const int64_t lh = shapes[2 * l], lw = shapes[2 * l + 1], start = starts[l];
     for (int64_t k = 0; k < P; ++k, loc += 2, ++attn) {
       const Corners cn = bilinear_corners(loc[0], loc[1], lh, lw);
-      for (int j = 0; j < cn.count; ++j) {
-        acc += *attn * cn.weight[j] * v[(start + cn.index[j]) * H * Dh];
+      for (int j = 0; j < 4; ++j) {
+        if (cn.valid[j]) acc += *attn * cn.weight[j] * v[(start + cn.index[j]) * H * Dh];
       }
     }
   }

@@ -1,18 +1,22 @@
-"""``pavenet run``: poses for a video, camera or image folder (or the bundled demo clip)."""
+"""``pavenet run``: poses for a video, camera or image folder (or the built-in demo clip)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
 HELP = "run pose estimation on a video, camera index or folder of images"
+DEMO = {"preset": "easy", "seed": 2026, "num_frames": 60, "num_persons": 4}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", help="video file, camera index or image folder")
     parser.add_argument(
-        "--demo", action="store_true", help="run the bundled model on a generated synthetic clip"
+        "--demo",
+        action="store_true",
+        help="run on a generated synthetic clip and score it against its ground truth",
     )
     parser.add_argument("--model", default=None, help="model package (default: the bundled model)")
     parser.add_argument(
@@ -33,16 +37,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from pavenet_sdk.runtime.estimator import Estimator
-    from pavenet_sdk.runtime.writers import PoseTrackJsonWriter, VideoWriter
+    from tqdm import tqdm
 
-    source = args.source
+    from pavenet_sdk.runtime.estimator import Estimator
+    from pavenet_sdk.runtime.sources import open_source
+    from pavenet_sdk.runtime.writers import PoseTrackJsonWriter, VideoWriter, results_to_sequence
+
     if args.demo:
-        source = _make_demo_clip()
+        from pavenet_sdk.data.synthetic import generate_clip
+
+        clip = generate_clip(**DEMO)
+        fps, total, name = 25.0, len(clip.frames), "demo"
+        frames = ((frame, i / fps) for i, frame in enumerate(clip.frames))
         args.out = args.out or Path("pavenet-demo.mp4")
         args.json = args.json or Path("pavenet-demo.json")
-    if source is None:
-        raise SystemExit("pavenet run: give a SOURCE or --demo")
+        print(
+            f"demo: a synthetic clip of {len(clip.frames)} frames with {DEMO['num_persons']} people"
+        )
+    elif args.source is None:
+        raise SystemExit("pavenet run: give a SOURCE (video, camera index, image folder) or --demo")
+    else:
+        frames, info = open_source(args.source, args.fps)
+        fps, total, name = info.fps, info.num_frames, Path(str(args.source)).stem
     estimator = Estimator(
         args.model,
         backend=args.backend,
@@ -53,46 +69,30 @@ def main(args: argparse.Namespace) -> int:
     )
     print(estimator)
     video = VideoWriter(args.out) if args.out else None
-    poses = PoseTrackJsonWriter(args.json, video_name=Path(str(source)).stem) if args.json else None
-    from tqdm import tqdm
-
-    from pavenet_sdk.runtime.sources import open_source
-
-    frames, info = open_source(source, args.fps)
-    count, persons, start = 0, 0, time.perf_counter()
-    with tqdm(total=info.num_frames, unit="frame", disable=None) as bar:
-        for result in estimator.stream().run_frames(frames):
-            count += 1
-            persons += len(result)
-            if video:
-                video.write(result.plot(result.image), info.fps)
-            if poses:
-                poses.add(result)
-            bar.update(1)
+    poses = PoseTrackJsonWriter(args.json, video_name=name) if args.json else None
+    results, start = [], time.perf_counter()
+    for result in tqdm(
+        estimator.stream().run_frames(frames), total=total, unit="frame", disable=None
+    ):
+        if video:
+            video.write(result.plot(result.image), fps)
+        if poses:
+            poses.add(result)
+        results.append(dataclasses.replace(result, image=None))  # keep poses, not pixels
     elapsed = time.perf_counter() - start
-    if video:
-        video.close()
-        print(f"annotated video: {args.out}")
-    if poses:
-        poses.close()
-        print(f"poses: {args.json}")
-    print(f"{count} frames, {persons / max(count, 1):.1f} persons per frame")
+    for writer, path, what in ((video, args.out, "annotated video"), (poses, args.json, "poses")):
+        if writer:
+            writer.close()
+            print(f"{what}: {path}")
+    persons = sum(len(r) for r in results) / max(len(results), 1)
+    print(f"{len(results)} frames, {persons:.1f} persons per frame")
     if args.show_fps:
-        print(f"{count / elapsed:.1f} frames/s end to end ({elapsed:.2f} s)")
+        print(f"{len(results) / elapsed:.1f} frames/s end to end ({elapsed:.2f} s)")
+    if args.demo:
+        from pavenet_sdk.eval import evaluate_sequences, format_table
+
+        clip.sequence.name = name
+        scores = evaluate_sequences([clip.sequence], [results_to_sequence(name, results)])
+        print("accuracy against the clip's ground truth (PoseTrack AP):")
+        print(format_table(scores))
     return 0
-
-
-def _make_demo_clip() -> Path:
-    """A short synthetic clip (deterministic) written to a temporary folder of JPEGs."""
-    import tempfile
-
-    import cv2
-
-    from pavenet_sdk.data.synthetic import generate_clip
-
-    clip = generate_clip("easy", seed=2026, num_frames=48, num_persons=3)
-    folder = Path(tempfile.mkdtemp(prefix="pavenet-demo-"))
-    for i, frame in enumerate(clip.frames):
-        cv2.imwrite(str(folder / f"{i:06d}.jpg"), frame)
-    print(f"demo clip: {len(clip.frames)} synthetic frames in {folder}")
-    return folder

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pavenet_sdk.data.types import POSETRACK18_SLOTS
+from pavenet_sdk.data.types import POSETRACK18_SLOTS, Frame, Person, Sequence
 from pavenet_sdk.runtime.results import FrameResult
 
 POSETRACK18_KEYPOINTS = (
@@ -91,3 +91,22 @@ class PoseTrackJsonWriter:
             "categories": [{"id": 1, "name": "person", "keypoints": list(POSETRACK18_KEYPOINTS)}],
         }
         self.path.write_text(json.dumps(payload))
+
+
+def results_to_sequence(name: str, results: list[FrameResult]) -> Sequence:
+    """Predictions of one video as a :class:`Sequence` (for ``eval.evaluate_sequences``)."""
+    frames = []
+    for r in results:
+        persons = []
+        for n in range(len(r)):
+            keypoints = np.concatenate([r.keypoints[n], np.ones((r.keypoints.shape[1], 1))], 1)
+            persons.append(
+                Person(
+                    track_id=int(r.track_ids[n]),
+                    keypoints=keypoints.astype(np.float32),
+                    scores=r.keypoint_scores[n],
+                    score=float(r.scores[n]),
+                )
+            )
+        frames.append(Frame(index=r.frame_index, image_path="", is_labeled=True, persons=persons))
+    return Sequence(name=name, frames=frames)
