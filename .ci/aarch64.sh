@@ -4,6 +4,8 @@
 # oracle, plus window, letterbox, decode and tracker tests. No Python needed.
 # Installs the Debian cross toolchain and qemu when missing (CI runs as root on a fresh
 # machine). Usage: bash .ci/aarch64.sh [output-log]; exits non-zero on any failure.
+# Environment: PAVENET_AARCH64_BUILD_DIR (keep the build there), PAVENET_AARCH64_BUILD_TYPE
+# (default Release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log="${1:-}"
@@ -27,8 +29,9 @@ fi
 build="${PAVENET_AARCH64_BUILD_DIR:-$(mktemp -d /tmp/pavenet-aarch64.XXXXXX)}"
 [ -n "${PAVENET_AARCH64_BUILD_DIR:-}" ] || trap 'rm -rf "$build"' EXIT
 # Release = the flags a wheel is built with (-O3), so the tested code is the shipped code.
+build_type="${PAVENET_AARCH64_BUILD_TYPE:-Release}"
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE=cpp/cmake/aarch64-linux-gnu.cmake \
-  -DCMAKE_BUILD_TYPE=Release -DPAVENET_PYTHON=OFF -DPAVENET_BUILD_TESTS=ON \
+  -DCMAKE_BUILD_TYPE="$build_type" -DPAVENET_PYTHON=OFF -DPAVENET_BUILD_TESTS=ON \
   -DPAVENET_CUDA=OFF -DPAVENET_WERROR=ON >/dev/null
 cmake --build "$build" --parallel 2
 
@@ -43,7 +46,7 @@ run() { qemu-aarch64 -L "$sysroot" "$exe"; }
 set +e
 (
   echo "# pavenet native core tests on aarch64, run under $(qemu-aarch64 --version | head -1)"
-  echo "# compiler: $(aarch64-linux-gnu-g++ --version | head -1), CMAKE_BUILD_TYPE=Release"
+  echo "# compiler: $(aarch64-linux-gnu-g++ --version | head -1), CMAKE_BUILD_TYPE=$build_type"
   echo "## default dispatch (the test loops over every kernel this CPU supports)"
   run; failed=$?
   # Pinning the kernel through the environment exercises run-time selection on this target.

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 nvcc_path="${CUDACXX:-}"
 if [ -z "$nvcc_path" ]; then
-  for candidate in /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc "$(command -v nvcc || true)"; do
+  for candidate in /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc \
+      "$(command -v nvcc || true)"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ]; then nvcc_path="$candidate"; break; fi
   done
 fi

@@ -1,9 +1,10 @@
 """Section 4: every inference engine on the same package, at 1 and 2 threads.
 
 Each (engine, threads) is an Estimator on one package; all are fed the same looping clip,
-interleaved frame by frame. Latency = steady-state ``push_frame`` median; throughput =
-frames / total time of the timed pushes. torch and the native core have process-global
-thread pools, so each call sets them to its case's count first.
+interleaved frame by frame (one block per thread count). Latency = steady-state
+``push_frame`` median; throughput = frames / total time of the timed pushes. torch and the
+native core have process-global thread pools, so each call sets them to its case's count
+first.
 
 OpenVINO's "default precision" is whatever its CPU plugin picks without a hint: bf16 on
 CPUs with native bf16, f32 otherwise (recorded in the JSON).
@@ -40,14 +41,19 @@ def measure(name: str, cfg, mode: Mode) -> dict:
     from pavenet_sdk.runtime.estimator import Estimator
 
     model = models.build(cfg)
-    installed = models.installed_formats()
-    pkg = models.package(model, installed, (name, cfg.T, "backends"))
+    installed = models.formats(mode)
+    pkg = models.package(model, installed, name)
     ov_default = openvino_default_precision()
     frames = models.clip_frames(3, 8, mode.frame_size)
     cases, skipped, labels = [], [], {}
     for label, backend, precision in ENGINES:
         if backend not in installed:
-            skipped.append({"engine": label, "reason": f"{backend} is not installed"})
+            skipped.append(
+                {
+                    "engine": label,
+                    "reason": f"{backend}: not installed or not exported in this mode",
+                }
+            )
             continue
         precision = precision or ov_default or "f32"
         if label == "OpenVINO default" and precision == "f32":
@@ -56,11 +62,16 @@ def measure(name: str, cfg, mode: Mode) -> dict:
                  "bf16): identical to OpenVINO f32"}
             )  # fmt: skip
             continue
-        for threads in mode.backend_threads:
+        # 2 threads on shared cores run torch 10-30x slower than 1 (section note in
+        # docs/performance.md); on paper-r50 that is minutes per frame, so it runs 1 thread
+        thread_counts = mode.backend_threads if name == "tiny" else (1,)
+        for threads in thread_counts:
             est = Estimator(pkg, backend=backend, precision=precision, threads=threads,
                             score_threshold=0.0)  # fmt: skip
 
-            def push(est=est, threads=threads, cycle=models.Cycle(frames)):
+            cycle = models.Cycle(frames)
+
+            def push(est=est, threads=threads, cycle=cycle):
                 set_threads(threads)
                 est.push_frame(cycle())
 
@@ -69,7 +80,13 @@ def measure(name: str, cfg, mode: Mode) -> dict:
                            "threads": threads}  # fmt: skip
             cases.append(Case(key, push, warmup=cfg.num_frames + 1))
     before = load1()
-    stats = interleave(cases, max(mode.repeats, 3) * 2)
+    # one interleaved block per thread count, fewest threads first: idle OpenMP workers of a
+    # multi-thread case keep spinning for a while and would slow the next case down
+    stats = {}
+    for threads in sorted({info["threads"] for info in labels.values()}):
+        block = [c for c in cases if labels[c.name]["threads"] == threads]
+        rounds = max(mode.repeats, 3) * (2 if name == "tiny" else 1)  # big models: fewer
+        stats.update(interleave(block, rounds))
     set_threads(1)
     rows = []
     for key, info in labels.items():
@@ -81,7 +98,7 @@ def measure(name: str, cfg, mode: Mode) -> dict:
         ref = next(r for r in rows if r["backend"] == "torch" and r["threads"] == row["threads"])
         row["speedup_vs_torch_eager"] = round(ref["median_ms"] / row["median_ms"], 3)
     best = {}
-    for threads in mode.backend_threads:
+    for threads in sorted({r["threads"] for r in rows}):
         pool = [r for r in rows if r["threads"] == threads]
         top = min(pool, key=lambda r: r["median_ms"])
         best[str(threads)] = {"engine": top["engine"], "speedup_vs_torch_eager":

@@ -31,29 +31,31 @@ class Mode:
     repeats: int  # timed rounds per interleaved comparison
     r50_size: tuple[int, int] | None  # None: no paper-r50 runs
     temporal_radii: tuple[int, ...]  # T values of the encoder-cache section
+    r50_radii: tuple[int, ...]  # T values for paper-r50 there (the slow model)
     persons: tuple[int, ...]  # crowd-scaling person counts
     crowd_rounds: int  # timed frames per person count
     backend_threads: tuple[int, ...]
-    backends_r50: bool  # also time every backend on paper-r50
+    backends_r50: bool  # also time every backend on paper-r50 (1 thread only: see backends.py)
     memory_frames: int  # frames pushed per stream in the memory cases
     bandwidth_mb: int  # array size of the copy-bandwidth measurement
     micro: bool = False  # smoke: a shrunk model instead of the presets
+    formats: tuple[str, ...] | None = None  # export only these (None: every installed engine)
     frame_size: tuple[int, int] = (640, 480)  # synthetic camera frames (w, h)
 
 
 MODES = {
     "smoke": Mode(
-        "smoke", repeats=2, r50_size=None, temporal_radii=(1,), persons=(1, 3),
+        "smoke", repeats=2, r50_size=None, temporal_radii=(1,), r50_radii=(1,), persons=(1, 3),
         crowd_rounds=2, backend_threads=(1,), backends_r50=False, memory_frames=3,
-        bandwidth_mb=16, micro=True, frame_size=(160, 120),
+        bandwidth_mb=16, micro=True, frame_size=(160, 120), formats=("torch", "torchscript"),
     ),
     "quick": Mode(
-        "quick", repeats=5, r50_size=(256, 448), temporal_radii=(1, 2),
+        "quick", repeats=5, r50_size=(256, 448), temporal_radii=(1, 2), r50_radii=(1,),
         persons=(1, 3, 5, 10, 20), crowd_rounds=12, backend_threads=(1, 2), backends_r50=False,
         memory_frames=10, bandwidth_mb=256,
     ),
     "full": Mode(
-        "full", repeats=7, r50_size=(384, 640), temporal_radii=(1, 2),
+        "full", repeats=5, r50_size=(384, 640), temporal_radii=(1, 2), r50_radii=(1, 2),
         persons=(1, 3, 5, 10, 20), crowd_rounds=40, backend_threads=(1, 2), backends_r50=True,
         memory_frames=20, bandwidth_mb=512,
     ),
@@ -124,7 +126,10 @@ def load1() -> float:
 
 def cpu_facts() -> dict:
     """CPU model, family/model ids, logical CPUs, nominal clock and SIMD flags."""
-    facts: dict = {"model": platform.processor() or platform.machine(), "logical_cpus": os.cpu_count()}
+    facts: dict = {
+        "model": platform.processor() or platform.machine(),
+        "logical_cpus": os.cpu_count(),
+    }
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:

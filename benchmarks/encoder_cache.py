@@ -54,8 +54,7 @@ def measure(name: str, cfg, mode: Mode) -> dict:
     from pavenet_sdk.runtime.estimator import Estimator
 
     model = models.build(cfg)
-    formats = tuple(f for f in models.installed_formats() if f in ("torch", "openvino", "onnx"))
-    pkg = models.package(model, formats, (name, cfg.T, "cache"))
+    pkg = models.package(model, models.formats(mode, models.STREAMING), name)
     model.set_fused_attention(True)
     ste = models.build(cfg.replace(encoder_type="spatiotemporal"))
     ste.set_fused_attention(True)
@@ -63,9 +62,10 @@ def measure(name: str, cfg, mode: Mode) -> dict:
     ours_best = Estimator(pkg, backend="auto", score_threshold=0.0)
     frames = models.clip_frames(3, 8, mode.frame_size)
     F = cfg.num_frames
+    cycles = models.Cycle(frames), models.Cycle(frames)
     cases = [
-        Case("ours_torch", lambda c=models.Cycle(frames): ours_torch.push_frame(c()), F + 1),
-        Case("ours_best", lambda c=models.Cycle(frames): ours_best.push_frame(c()), F + 1),
+        Case("ours_torch", lambda: ours_torch.push_frame(cycles[0]()), F + 1),
+        Case("ours_best", lambda: ours_best.push_frame(cycles[1]()), F + 1),
         Case("cached_model", _window_step(model, cfg, models.Cycle(frames), False), 2),
         Case("recompute", _window_step(model, cfg, models.Cycle(frames), True), 1),
         Case("ste", _window_step(ste, cfg, models.Cycle(frames), False), 2),
@@ -101,7 +101,7 @@ def measure(name: str, cfg, mode: Mode) -> dict:
 def run(mode: Mode) -> dict:
     rows = []
     for name, base in models.configs(mode).items():
-        for T in mode.temporal_radii:
+        for T in mode.r50_radii if name == "paper-r50" else mode.temporal_radii:
             rows.append(measure(name, base.replace(T=T), mode))
     targets = [
         {

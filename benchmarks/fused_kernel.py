@@ -4,7 +4,8 @@ For the first module of each kind (encoder layer's deformable self-attention, ST
 pose-aware attention, STJD attention) the real inputs of one model pass are captured, then
 timed interleaved: the module forward with ``set_fused_attention(True)`` / ``(False)``, and
 the op alone (``ms_deform_attn(..., fused=True/False)`` on the module's captured op
-inputs). Finally the whole model (encode one frame + decode one window, eager) with each.
+inputs) and the C++ kernel called on numpy directly (the op minus torch dispatch). Finally
+the whole model (encode one frame + decode one window, eager) with each.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def _inputs(model, cfg):
 def measure(name: str, cfg, mode: Mode) -> dict:
     import torch
 
+    from pavenet_sdk import native
     from pavenet_sdk.model.msda import ms_deform_attn
 
     model = models.build(cfg)
@@ -78,7 +80,11 @@ def measure(name: str, cfg, mode: Mode) -> dict:
     cases, shapes = [], {}
     for label, (prefix, cls) in KINDS.items():
         call = next(
-            (c for c in calls if c["name"].startswith(prefix) and type(c["module"]).__name__ == cls),
+            (
+                c
+                for c in calls
+                if c["name"].startswith(prefix) and type(c["module"]).__name__ == cls
+            ),
             None,
         )
         if call is None:
@@ -101,7 +107,13 @@ def measure(name: str, cfg, mode: Mode) -> dict:
             with torch.inference_mode():
                 ms_deform_attn(*op_args, fused=flag)
 
+        arrays = [a.numpy() for a in op_args]
+
+        def kernel(arrays=arrays):  # the C++ kernel without the torch op's dispatch
+            native.ms_deform_attn(*arrays)
+
         cases += [
+            Case(f"{label}/kernel_numpy", kernel),
             Case(f"{label}/module_fused", module_fwd),
             Case(f"{label}/module_grid_sample", lambda f=module_fwd: f(flag=False)),
             Case(f"{label}/op_fused", op),
@@ -123,6 +135,7 @@ def measure(name: str, cfg, mode: Mode) -> dict:
         ratios[label] = {
             "op": ratio(stats, f"{label}/op_grid_sample", f"{label}/op_fused"),
             "module": ratio(stats, f"{label}/module_grid_sample", f"{label}/module_fused"),
+            "kernel_numpy": ratio(stats, f"{label}/op_grid_sample", f"{label}/kernel_numpy"),
         }
     ratios["model"] = ratio(stats, "model/grid_sample", "model/fused")
     log(f"fused_kernel {name}: " + ", ".join(f"{k} {v}" for k, v in ratios.items()))

@@ -66,23 +66,30 @@ def build(cfg, seed: int = 0):
     return build_model(cfg).eval()
 
 
-def package(model, formats: tuple[str, ...], key: tuple) -> Path:
-    """Export ``model`` once per ``key`` into a temporary package directory."""
+def package(model, formats: tuple[str, ...], name: str) -> Path:
+    """Export ``model`` (whose weights depend only on its config) once per config + formats."""
     from pavenet_sdk.export import export_package
 
+    key = (name, model.config.T, model.config.input_size, formats)
     if key not in _PACKAGES:
-        out = Path(_TMP.name) / "-".join(str(k) for k in key)
+        h, w = model.config.input_size
+        out = Path(_TMP.name) / f"{name}-T{model.config.T}-{h}x{w}-{'+'.join(formats)}"
         export_package(model, out, list(formats), name="bench")
         model.set_fused_attention(True)  # exporters toggle the flag; leave the fast path on
         _PACKAGES[key] = out
     return _PACKAGES[key]
 
 
-def installed_formats() -> tuple[str, ...]:
+def formats(mode: Mode, wanted: tuple[str, ...] = ("onnx", "openvino", "torchscript", "torch")):
+    """The export formats of ``wanted`` whose engine is installed and the mode allows."""
     from pavenet_sdk.runtime.backends import available_backends
 
     installed = set(available_backends())
-    return tuple(f for f in ("onnx", "openvino", "torchscript", "torch") if f in installed)
+    allowed = set(mode.formats or wanted)
+    return tuple(f for f in wanted if f in installed and f in allowed)
+
+
+STREAMING = ("onnx", "openvino", "torch")  # what the auto backend and the torch backend need
 
 
 def bundled_tiny() -> Path | None:

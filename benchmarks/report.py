@@ -13,7 +13,9 @@ def _md(headers: list[str], rows: list[list]) -> list[str]:
 
 
 def _ms(stats: dict) -> str:
-    return f"{stats['median_ms']:.1f}"
+    """Median ms with 3 significant digits (ops take 0.1 ms, models seconds)."""
+    v = stats["median_ms"]
+    return f"{v:.3f}" if v < 1 else f"{v:.2f}" if v < 10 else f"{v:.1f}" if v < 1000 else f"{v:.0f}"
 
 
 def _source(name: str, data: dict) -> list[str]:
@@ -45,22 +47,30 @@ def encoder_cache(d: dict) -> list[str]:
             q["ste_over_ours_torch"], f"{r['load1_before']}/{r['load1_after']}",
         ])  # fmt: skip
     head = ["model", "input", "T", "(a) ours torch", "(a) ours best", "model cached",
-            "(b) recompute", "(c) STE", "b/a torch", "b/a best", "c/a torch", "load 1m"]  # fmt: skip
+            "(b) recompute", "(c) STE", "b/a torch", "b/a best", "c/a torch",
+            "load 1m"]  # fmt: skip
     return ["## 1. Encoder cache (ms per new frame)", ""] + _md(head, rows) + _targets(d)
 
 
 def crowd_scaling(d: dict) -> list[str]:
     m = d["model"]
     rows = [[r["persons"], _ms(r["ours"]), r["people_reported_mean"],
+             r.get("postprocess_track_ms", "-"),
              _ms(r["recompute"]) if "recompute" in r else "-", r["two_stage_reference_ms"]]
             for r in d["rows"]]  # fmt: skip
-    head = ["people", "ours (ms)", "people reported", "recompute (ms)", "two-stage ref. (ms)"]
+    head = ["people", "ours (ms)", "people reported", "post-process + track for n (ms)",
+            "recompute (ms)", "two-stage ref. (ms)"]  # fmt: skip
     return (
         ["## 2. Crowd scaling (ms per frame)", "",
          f"tiny model ({m['weights']} weights), {m['backend']}, frames {m['frame_size_wh']}; "
          f"{d['two_stage_reference']}. Plot: `crowd_scaling.png`.", ""]
         + _md(head, rows) + _targets(d)
     )  # fmt: skip
+
+
+def _kernel(s: dict, label: str) -> str:
+    key = f"{label}/kernel_numpy"
+    return f"{_ms(s[key])}" if key in s else "-"
 
 
 def fused_kernel(d: dict) -> list[str]:
@@ -71,26 +81,47 @@ def fused_kernel(d: dict) -> list[str]:
             x = r["speedups"][label]
             rows.append([
                 r["model"], label, _ms(s[f"{label}/op_fused"]), _ms(s[f"{label}/op_grid_sample"]),
-                x["op"], _ms(s[f"{label}/module_fused"]), _ms(s[f"{label}/module_grid_sample"]),
-                x["module"],
+                x["op"], _kernel(s, label), _ms(s[f"{label}/module_fused"]),
+                _ms(s[f"{label}/module_grid_sample"]), x["module"],
             ])  # fmt: skip
-        rows.append([r["model"], "whole model (encode + decode)", "-", "-", "-",
-                     _ms(s["model/fused"]), _ms(s["model/grid_sample"]), r["speedups"]["model"]])
-    head = ["model", "attention", "op fused", "op grid_sample", "op x", "module fused",
-            "module grid_sample", "module x"]  # fmt: skip
+        rows.append(
+            [
+                r["model"],
+                "whole model (encode + decode)",
+                "-",
+                "-",
+                "-",
+                "-",
+                _ms(s["model/fused"]),
+                _ms(s["model/grid_sample"]),
+                r["speedups"]["model"],
+            ]
+        )
+    head = ["model", "attention", "op fused", "op grid_sample", "op x", "C++ kernel alone",
+            "module fused", "module grid_sample", "module x"]  # fmt: skip
     return ["## 3. Fused deformable attention (ms per call)", ""] + _md(head, rows) + _targets(d)
 
 
 def backends(d: dict) -> list[str]:
     out = ["## 4. Backends (push_frame steady state)", ""]
     for run in d["runs"]:
-        rows = [[r["engine"], r["precision"], r["threads"], f"{r['median_ms']:.1f}",
-                 r["throughput_fps"], r["speedup_vs_torch_eager"]] for r in run["rows"]]
+        rows = [
+            [
+                r["engine"],
+                r["precision"],
+                r["threads"],
+                f"{r['median_ms']:.1f}",
+                r["throughput_fps"],
+                r["speedup_vs_torch_eager"],
+            ]
+            for r in run["rows"]
+        ]
         out += [f"{run['model']} {run['input_size'][0]}x{run['input_size'][1]}, T={run['T']}:", ""]
         out += _md(["engine", "precision", "threads", "ms/frame", "frames/s", "x torch eager"],
                    rows)  # fmt: skip
-        out += [f"Best: " + "; ".join(f"{t} thread(s): {b['engine']} (x{b['speedup_vs_torch_eager']}"
-                " vs torch eager)" for t, b in run["best"].items())]  # fmt: skip
+        best = [f"{t} thread(s): {b['engine']} (x{b['speedup_vs_torch_eager']} vs torch eager)"
+                for t, b in run["best"].items()]  # fmt: skip
+        out += ["Best: " + "; ".join(best)]
         out += [f"Skipped: {s['engine']}: {s['reason']}" for s in run["skipped"]] + [""]
     return out
 
@@ -114,7 +145,8 @@ def roofline(d: dict) -> list[str]:
         f = m["flops_per_frame"]
         for eng, a in m["achieved_1_thread"].items():
             rows.append([m["model"], f"{m['input_size'][0]}x{m['input_size'][1]}",
-                         f"{f['total'] / 1e9:.2f}", f"{f['encode_sampling'] / 1e9 + f['decode_sampling'] / 1e9:.3f}",
+                         f"{f['total'] / 1e9:.2f}",
+                         f"{(f['encode_sampling'] + f['decode_sampling']) / 1e9:.3f}",
                          eng if eng != "best_engine" else m["best_engine"], a["ms_per_frame"],
                          a["gflop_per_s"], a["fraction_of_one_core_peak"]])  # fmt: skip
     out += _md(["model", "input", "GFLOP/frame", "of which sampling", "engine", "ms/frame",
@@ -150,12 +182,17 @@ def plot_crowd(d: dict, path: Path) -> None:
     if all("recompute" in r for r in d["rows"]):
         ax.plot(n, [r["recompute"]["median_ms"] for r in d["rows"]], marker="s",
                 label="same model, window recomputed per frame (torch)")  # fmt: skip
-    ax.plot(n, [r["two_stage_reference_ms"] for r in d["rows"]], "k--",
-            label="two-stage reference, measured separately: MediaPipe 12 + 19 n ms")
+    ax.plot(
+        n,
+        [r["two_stage_reference_ms"] for r in d["rows"]],
+        "k--",
+        label="two-stage reference, measured separately: MediaPipe 12 + 19 n ms",
+    )
     ax.set_xlabel("people in the frame")
     ax.set_ylabel("latency per frame (ms, median; bars min-p90)")
     ax.set_title(f"tiny model {d['model']['input_size'][0]}x{d['model']['input_size'][1]}, "
-                 f"1 thread, {d['environment']['cpu']['model']}", fontsize=9)  # fmt: skip
+                 f"1 thread, {d['environment']['cpu']['model']}, shared cores "
+                 f"(1-min load {d['load1_before']})", fontsize=9)  # fmt: skip
     ax.set_xticks(n)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
@@ -178,9 +215,16 @@ def plot_backends(d: dict, path: Path) -> None:
         engines = list(dict.fromkeys(r["engine"] for r in run["rows"]))
         width = 0.8 / len(threads)
         for i, t in enumerate(threads):
-            vals = [next((r["median_ms"] for r in run["rows"]
-                          if r["engine"] == e and r["threads"] == t), 0) for e in engines]
-            ax.bar([j + i * width for j in range(len(engines))], vals, width, label=f"{t} thread(s)")
+            vals = [
+                next(
+                    (r["median_ms"] for r in run["rows"] if r["engine"] == e and r["threads"] == t),
+                    0,
+                )
+                for e in engines
+            ]
+            ax.bar(
+                [j + i * width for j in range(len(engines))], vals, width, label=f"{t} thread(s)"
+            )
         ax.set_xticks([j + width * (len(threads) - 1) / 2 for j in range(len(engines))])
         ax.set_xticklabels(engines, rotation=20, fontsize=8)
         ax.set_ylabel("ms per frame (median)")
@@ -201,7 +245,8 @@ def write_report(folder: Path) -> list[Path]:
     lines = ["# pavenet-sdk performance summary", "",
              "Absolute times belong to the machine named under each table; ratios come from "
              "cases timed interleaved in one process. Regenerate: "
-             "`PYTHONPATH=python python benchmarks/run.py` (`--quick`, `--only NAME`).", ""]  # fmt: skip
+             "`PYTHONPATH=python python benchmarks/run.py` (`--quick`, `--only NAME`).",
+             ""]  # fmt: skip
     written = []
     for name, d in data.items():
         lines += RENDER[name](d) + _source(name, d)

@@ -107,8 +107,7 @@ def measure(name: str, cfg, mode: Mode, peak: dict) -> dict:
     model = models.build(cfg)
     model.set_fused_attention(True)
     flops = count_flops(model, cfg)
-    formats = tuple(f for f in models.installed_formats() if f in ("torch", "openvino", "onnx"))
-    pkg = models.package(model, formats, (name, cfg.T, "roofline"))
+    pkg = models.package(model, models.formats(mode, models.STREAMING), name)
     best = Estimator(pkg, backend="auto", score_threshold=0.0)
     image = torch.randn(1, 3, *cfg.input_size)
     memories = torch.cat([model.encode_frame(image).detach()] * cfg.num_frames)[None]
@@ -131,7 +130,9 @@ def measure(name: str, cfg, mode: Mode, peak: dict) -> dict:
         k: {
             "ms_per_frame": v["median_ms"],
             "gflop_per_s": round(gflop / (v["median_ms"] / 1e3), 2),
-            "fraction_of_one_core_peak": round(gflop / (v["median_ms"] / 1e3) / peak["per_core_gflops"], 3),
+            "fraction_of_one_core_peak": round(
+                gflop / (v["median_ms"] / 1e3) / peak["per_core_gflops"], 3
+            ),
         }
         for k, v in stats.items()
     }

@@ -188,7 +188,6 @@ def main(argv: list[str] | None = None) -> int:
 
     every = max(1, args.cycles // 10)
     streams = churn(stream_cycle, args.cycles, every)
-    del estimator
     estimators = churn(estimator_cycle, args.cycles, every)
     stats = {
         "stream": growth(stream_phase["samples"], args.warmup),
@@ -200,26 +199,33 @@ def main(argv: list[str] | None = None) -> int:
         phase["samples"] = [[x, round(r / MIB, 2)] for x, r in phase["samples"]]
     report = {
         "command": "python benchmarks/soak.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS")},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        },
         "model": str(args.model or "random-weight micro model (64x64, T=1)"),
         "backend": args.backend,
         "frame_size": [height, width],
         "target_growth_pct": args.target_pct,
-        "stream": {"frames": args.frames, "warmup": args.warmup, **stream_phase,
-                   **stats["stream"]},
+        "stream": {"frames": args.frames, "warmup": args.warmup, **stream_phase, **stats["stream"]},
         "stream_cycles": {"cycles": args.cycles, **streams, **stats["stream_cycles"]},
         "estimator_cycles": {"cycles": args.cycles, **estimators, **stats["estimator_cycles"]},
     }
-    failed = [k for k in ("stream", "stream_cycles", "estimator_cycles")
-              if report[k]["growth_pct"] > args.target_pct]
+    failed = [
+        k
+        for k in ("stream", "stream_cycles", "estimator_cycles")
+        if report[k]["growth_pct"] > args.target_pct
+    ]
     report["passed"] = not failed
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     for key in ("stream", "stream_cycles", "estimator_cycles"):
         r = report[key]
-        print(f"{key}: RSS {r['rss_start_mib']:.1f} -> {r['rss_end_mib']:.1f} MiB "
-              f"({r['growth_pct']:+.2f} %, slope {r['slope_bytes_per_step']:.0f} B/step)")
+        print(
+            f"{key}: RSS {r['rss_start_mib']:.1f} -> {r['rss_end_mib']:.1f} MiB "
+            f"({r['growth_pct']:+.2f} %, slope {r['slope_bytes_per_step']:.0f} B/step)"
+        )
     print(f"wrote {args.out}: {'PASS' if not failed else 'FAIL ' + ', '.join(failed)}")
     if tmp is not None:
         tmp.cleanup()

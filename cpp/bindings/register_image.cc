@@ -116,7 +116,8 @@ void register_image(py::module_& m) {
         py::arg("letterbox"), py::kw_only(), py::arg("top_k") = -1,
         py::arg("score_threshold") = 0.0f,
         "poses (M, K, 2) in [0, 1] of the model input, logits (M,), sigmas (M, K, 2) ->\n"
-        "(keypoints (N, K, 2) px, keypoint_scores (N, K), scores (N,), boxes (N, 4), indices (N,)).");
+        "(keypoints (N, K, 2) px, keypoint_scores (N, K), scores (N,), boxes (N, 4),\n"
+        "indices (N,)).");
 }
 
 }  // namespace pavenet::bindings

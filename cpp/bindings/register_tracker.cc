@@ -34,11 +34,8 @@ void register_tracker(py::module_& m) {
               expect_dim(areas, 0, n, "areas", "(N,) with N = len(keypoints)");
               areas_ptr = areas.data();
             }
-            std::vector<int64_t> ids;
-            {
-              py::gil_scoped_release release;
-              ids = t.update(timestamp, kp.data(), sc.data(), areas_ptr, n, k);
-            }
+            // GIL held (light work): concurrent calls on one tracker cannot race on its tracks.
+            const auto ids = t.update(timestamp, kp.data(), sc.data(), areas_ptr, n, k);
             return to_numpy(ids, {static_cast<py::ssize_t>(n)});
           },
           py::arg("timestamp"), py::arg("keypoints"), py::arg("scores"),
@@ -67,11 +64,8 @@ void register_tracker(py::module_& m) {
             expect_dim(ids, 0, n, "track_ids", "(N,) with N = len(keypoints)");
             py::array_t<float> out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(k),
                                     py::ssize_t{2}});
-            float* dst = out.mutable_data();
-            {
-              py::gil_scoped_release release;
-              s.smooth(timestamp, ids.data(), kp.data(), n, k, dst);
-            }
+            // GIL held (light work): concurrent calls on one smoother cannot race on its state.
+            s.smooth(timestamp, ids.data(), kp.data(), n, k, out.mutable_data());
             return out;
           },
           py::arg("timestamp"), py::arg("track_ids"), py::arg("keypoints"),

@@ -28,15 +28,13 @@ std::vector<Window> to_python(const std::vector<WindowView>& views, int64_t toke
     py::array_t<float> mem({frames, static_cast<py::ssize_t>(tokens),
                             static_cast<py::ssize_t>(dim)});
     float* dst = mem.mutable_data();
-    {
-      py::gil_scoped_release release;
-      for (size_t f = 0; f < v.memories.size(); ++f) {
-        std::memcpy(dst + f * frame, v.memories[f], frame * sizeof(float));
-      }
+    // The views point into the ring: copy with the GIL held (see push below).
+    for (size_t f = 0; f < v.memories.size(); ++f) {
+      std::memcpy(dst + f * frame, v.memories[f], frame * sizeof(float));
     }
+    const auto meta_len = static_cast<py::ssize_t>(v.centre.meta.size());
     out.push_back(Window{mem, to_numpy(v.frame_indices, {frames}), v.centre.frame_index,
-                         v.centre.timestamp,
-                         to_numpy(v.centre.meta, {static_cast<py::ssize_t>(v.centre.meta.size())})});
+                         v.centre.timestamp, to_numpy(v.centre.meta, {meta_len})});
   }
   return out;
 }
@@ -72,12 +70,11 @@ void register_window(py::module_& m) {
                 throw py::value_error("meta must be a 1-D sequence of floats or None");
               }
             }
-            std::vector<WindowView> views;
-            {
-              py::gil_scoped_release release;
-              views = w.push(mem.data(), mem.shape(0), mem.shape(1), frame_index, timestamp,
-                             meta_arr ? meta_arr.data() : nullptr, meta_arr ? meta_arr.size() : 0);
-            }
+            // The GIL stays held: it serialises calls on one window, so using a window from
+            // several threads cannot corrupt the ring (the work is one frame copy).
+            const auto views =
+                w.push(mem.data(), mem.shape(0), mem.shape(1), frame_index, timestamp,
+                       meta_arr ? meta_arr.data() : nullptr, meta_arr ? meta_arr.size() : 0);
             return to_python(views, w.tokens(), w.dim());
           },
           py::arg("memory"), py::arg("frame_index"), py::arg("timestamp"),

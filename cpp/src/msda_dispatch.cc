@@ -66,6 +66,8 @@ const KernelEntry& default_kernel() {
   return kKernels[sizeof(kKernels) / sizeof(kKernels[0]) - 1];
 }
 
+constexpr int64_t kMaxSide = (int64_t{1} << 30);
+
 std::string shape_str(int64_t a, int64_t b) {
   return "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
 }
@@ -81,10 +83,12 @@ void msda_validate(const MsdaProblem& p) {
   for (int64_t l = 0; l < p.levels; ++l) {
     const int64_t h = p.spatial_shapes[2 * l], w = p.spatial_shapes[2 * l + 1];
     const std::string where = "level " + std::to_string(l);
-    // division instead of h * w so huge bogus shapes cannot overflow
-    if (h < 1 || w < 1 || h > p.num_values / w) {
+    // division instead of h * w so huge bogus shapes cannot overflow; sides fit in int32
+    // because the kernels convert pixel positions to 32-bit cells
+    if (h < 1 || w < 1 || h > p.num_values / w || h > kMaxSide || w > kMaxSide) {
       throw std::invalid_argument("ms_deform_attn: spatial_shapes[" + std::to_string(l) +
-                                  "] = " + shape_str(h, w) + " must be >= 1 and fit in S = " +
+                                  "] = " + shape_str(h, w) +
+                                  " must be in [1, 2^30] and fit in S = " +
                                   std::to_string(p.num_values));
     }
     if (p.level_start_index[l] != expected_start) {

@@ -54,8 +54,10 @@ Letterbox letterbox_normalize(const ImageU8& image, int64_t in_h, int64_t in_w, 
   lb.in_w = in_w, lb.in_h = in_h, lb.orig_w = image.width, lb.orig_h = image.height;
   lb.scale = std::min(static_cast<double>(in_w) / static_cast<double>(image.width),
                       static_cast<double>(in_h) / static_cast<double>(image.height));
-  const int64_t new_w = std::clamp<int64_t>(std::llround(static_cast<double>(image.width) * lb.scale), 1, in_w);
-  const int64_t new_h = std::clamp<int64_t>(std::llround(static_cast<double>(image.height) * lb.scale), 1, in_h);
+  const auto resized = [&](int64_t size, int64_t limit) {
+    return std::clamp<int64_t>(std::llround(static_cast<double>(size) * lb.scale), 1, limit);
+  };
+  const int64_t new_w = resized(image.width, in_w), new_h = resized(image.height, in_h);
   const std::vector<Tap> xs = linear_taps(image.width, new_w);
   const std::vector<Tap> ys = linear_taps(image.height, new_h);
 

@@ -82,7 +82,8 @@ std::vector<double> msda_oracle(const Msda& m) {
             const double fx = std::floor(x), fy = std::floor(y);
             for (int dy = 0; dy < 2; ++dy)
               for (int dx = 0; dx < 2; ++dx) {
-                const int64_t xi = static_cast<int64_t>(fx) + dx, yi = static_cast<int64_t>(fy) + dy;
+                const int64_t xi = static_cast<int64_t>(fx) + dx;
+                const int64_t yi = static_cast<int64_t>(fy) + dy;
                 if (xi < 0 || yi < 0 || xi >= lw || yi >= lh) continue;
                 const double w = (dx ? x - fx : 1 - (x - fx)) * (dy ? y - fy : 1 - (y - fy));
                 const int64_t token = m.starts[static_cast<size_t>(l)] + yi * lw + xi;
@@ -211,8 +212,8 @@ void test_letterbox() {
     for (int y = 0; y < 4; ++y)
       for (int x = 0; x < 4; ++x) {
         const float got = out[static_cast<size_t>((c * 4 + y) * 4 + x)];
-        const float want = y < 2 ? (img[static_cast<size_t>(y * 12 + x * 3 + (2 - c))] - mean[c]) / std3[c]
-                                 : 0.0f;
+        const size_t src = static_cast<size_t>(y * 12 + x * 3 + (2 - c));  // BGR -> RGB
+        const float want = y < 2 ? (img[src] - mean[c]) / std3[c] : 0.0f;
         CHECK_NEAR(got, want, 1e-5);
       }
   // 4x downscale of a constant image stays constant; the scale is the smaller ratio
@@ -233,7 +234,8 @@ void test_decode_poses() {
   // M = 3, K = 2; input 100 x 50 made from a 200 x 100 image (scale 0.5)
   const float poses[12] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.5f, 2.0f, 2.0f, 0.0f, 0.0f, 1.0f, 1.0f};
   const float logits[3] = {0.0f, 2.0f, -3.0f};
-  const float sigmas[12] = {0.1f, 0.1f, 0.1f, 0.1f, 0.2f, 0.2f, 0.0f, -1.0f, 0.1f, 0.1f, 0.1f, 0.1f};
+  const float sigmas[12] = {0.1f, 0.1f, 0.1f, 0.1f, 0.2f, 0.2f,
+                            0.0f, -1.0f, 0.1f, 0.1f, 0.1f, 0.1f};
   pavenet::Letterbox lb{0.5, 0.0, 0.0, 100, 50, 200, 100};
   auto d = pavenet::decode_poses(poses, logits, sigmas, 3, 2, lb, 2, 0.1f);
   CHECK(d.count == 2 && d.indices[0] == 1 && d.indices[1] == 0);

@@ -6,9 +6,11 @@ process never crashes, and a bad call leaves no state behind that changes later 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from pavenet_sdk import native
@@ -48,14 +50,18 @@ def image_views(draw):
 
 def _valid_image(a) -> bool:
     return (
-        isinstance(a, np.ndarray) and a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3
-        and a.shape[0] >= 1 and a.shape[1] >= 1
+        isinstance(a, np.ndarray)
+        and a.dtype == np.uint8
+        and a.ndim == 3
+        and a.shape[2] == 3
+        and a.shape[0] >= 1
+        and a.shape[1] >= 1
     )
 
 
 @FUZZ
-@given(image=image_views(), out_h=st.integers(-2, 70), out_w=st.integers(-2, 70),
-       bgr=st.booleans())
+@given(image=image_views(), out_h=st.integers(-2, 70), out_w=st.integers(-2, 70), bgr=st.booleans())
+@example(image=np.full((3, 6, 3), 200, np.uint8), out_h=3, out_w=5, bgr=False)  # 2.5 rows
 def test_letterbox_any_view_gives_result_or_clear_error(image, out_h, out_w, bgr):
     if not _valid_image(image) or out_h < 1 or out_w < 1:
         with pytest.raises((ValueError, TypeError), match=r"image|output size|dtype|shape"):
@@ -74,16 +80,27 @@ def test_letterbox_any_view_gives_result_or_clear_error(image, out_h, out_w, bgr
     same, _ = native.letterbox(np.ascontiguousarray(image), out_h, out_w, bgr_to_rgb=bgr)
     np.testing.assert_array_equal(chw, same)
     # padding (right of / below the resized image) is exactly 0
-    new_w = min(out_w, max(1, round(w * lb.scale)))
-    new_h = min(out_h, max(1, round(h * lb.scale)))
+    # resized size: rounded half away from zero (C llround), not Python's half-to-even
+    new_w = min(out_w, max(1, math.floor(w * lb.scale + 0.5)))
+    new_h = min(out_h, max(1, math.floor(h * lb.scale + 0.5)))
     assert not chw[:, new_h:, :].any() and not chw[:, :, new_w:].any()
 
 
 @pytest.mark.parametrize(
     "bad",
-    [None, [[[0, 0, 0]]], "image", b"\x00\x00\x00", 3, np.uint8(3), memoryview(b"abc"),
-     np.zeros((4, 4, 3), dtype=[("c", "u1")]), np.zeros((4, 4, 3), ">u2"),
-     np.zeros((4, 4, 3), np.uint8)[None], np.zeros((0, 0, 3), np.uint8)],
+    [
+        None,
+        [[[0, 0, 0]]],
+        "image",
+        b"\x00\x00\x00",
+        3,
+        np.uint8(3),
+        memoryview(b"abc"),
+        np.zeros((4, 4, 3), dtype=[("c", "u1")]),
+        np.zeros((4, 4, 3), ">u2"),
+        np.zeros((4, 4, 3), np.uint8)[None],
+        np.zeros((0, 0, 3), np.uint8),
+    ],
     ids=lambda b: type(b).__name__,
 )
 def test_letterbox_non_images_raise(bad):
@@ -93,8 +110,13 @@ def test_letterbox_non_images_raise(bad):
 
 @pytest.mark.parametrize(
     ("shape", "out"),
-    [((1, 4000, 3), (64, 64)), ((4000, 1, 3), (64, 64)), ((1, 1, 3), (512, 384)),
-     ((3, 5, 3), (1, 1)), ((2000, 3, 3), (1, 2048))],
+    [
+        ((1, 4000, 3), (64, 64)),
+        ((4000, 1, 3), (64, 64)),
+        ((1, 1, 3), (512, 384)),
+        ((3, 5, 3), (1, 1)),
+        ((2000, 3, 3), (1, 2048)),
+    ],
 )
 def test_letterbox_extreme_aspect_ratios(shape, out):
     image = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
@@ -105,8 +127,13 @@ def test_letterbox_extreme_aspect_ratios(shape, out):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"mean": (float("nan"), 0.0, 0.0)}, {"std": (1.0, 0.0, 1.0)}, {"std": (1.0, float("inf"), 1.0)},
-     {"mean": (0.0, 1.0)}, {"std": "abc"}],
+    [
+        {"mean": (float("nan"), 0.0, 0.0)},
+        {"std": (1.0, 0.0, 1.0)},
+        {"std": (1.0, float("inf"), 1.0)},
+        {"mean": (0.0, 1.0)},
+        {"std": "abc"},
+    ],
 )
 def test_letterbox_bad_normalisation_raises(kwargs):
     with pytest.raises((ValueError, TypeError)):
@@ -127,8 +154,7 @@ def test_letterbox_oversized_output_is_refused_not_crashing():
 @st.composite
 def msda_problems(draw):
     """A valid random problem: (value, shapes, starts, locations, weights) numpy arrays."""
-    levels = draw(st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), min_size=1,
-                           max_size=3))
+    levels = draw(st.lists(st.tuples(st.integers(1, 6), st.integers(1, 6)), min_size=1, max_size=3))
     B, Q, H = draw(st.integers(1, 2)), draw(st.integers(0, 6)), draw(st.integers(1, 3))
     Dh = draw(st.sampled_from([1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33]))
     P = draw(st.integers(1, 3))
@@ -148,8 +174,12 @@ def _reference(value, shapes, starts, loc, weights) -> np.ndarray:
     from pavenet_sdk.model.msda import ms_deform_attn_reference
 
     with torch.no_grad():
-        out = ms_deform_attn_reference(*(torch.from_numpy(np.ascontiguousarray(a)) for a in
-                                         (value, shapes, starts, loc, weights)))
+        out = ms_deform_attn_reference(
+            *(
+                torch.from_numpy(np.ascontiguousarray(a))
+                for a in (value, shapes, starts, loc, weights)
+            )
+        )
     return out.numpy()
 
 
@@ -219,10 +249,28 @@ def _corrupt(problem, how: str, rng: np.random.Generator):
     return value, shapes, starts, loc, weights
 
 
-CORRUPTIONS = ["value_dtype", "shapes_dtype", "weights_dtype", "loc_list", "shape_negative",
-               "shape_zero", "shape_overflow", "shape_grows", "start_shift", "start_huge",
-               "value_short", "value_long", "extra_level_in_shapes", "loc_batch", "loc_heads",
-               "loc_last_axis", "weights_points", "weights_queries", "starts_2d", "value_3d"]
+CORRUPTIONS = [
+    "value_dtype",
+    "shapes_dtype",
+    "weights_dtype",
+    "loc_list",
+    "shape_negative",
+    "shape_zero",
+    "shape_overflow",
+    "shape_grows",
+    "start_shift",
+    "start_huge",
+    "value_short",
+    "value_long",
+    "extra_level_in_shapes",
+    "loc_batch",
+    "loc_heads",
+    "loc_last_axis",
+    "weights_points",
+    "weights_queries",
+    "starts_2d",
+    "value_3d",
+]
 
 
 @FUZZ
@@ -237,8 +285,11 @@ def test_msda_inconsistent_inputs_raise_then_op_still_exact(problem, how, seed):
 
 
 @FUZZ
-@given(problem=msda_problems(), seed=st.integers(0, 2**32 - 1),
-       bad=st.sampled_from([np.nan, np.inf, -np.inf, 3e38, -3e38]))
+@given(
+    problem=msda_problems(),
+    seed=st.integers(0, 2**32 - 1),
+    bad=st.sampled_from([np.nan, np.inf, -np.inf, 3e38, -3e38]),
+)
 def test_msda_non_finite_locations_contribute_zero(problem, seed, bad):
     """Policy: a non-finite or far-away location samples nothing (like a point off the map)."""
     value, shapes, starts, loc, weights = problem
@@ -251,8 +302,9 @@ def test_msda_non_finite_locations_contribute_zero(problem, seed, bad):
     off_map[mask] = -10.0  # every corner outside the map: contributes 0 in the reference
     got = native.ms_deform_attn(value, shapes, starts, poisoned, weights)
     assert np.isfinite(got).all()
-    np.testing.assert_allclose(got, _reference(value, shapes, starts, off_map, weights),
-                               atol=2e-5, rtol=1e-5)
+    np.testing.assert_allclose(
+        got, _reference(value, shapes, starts, off_map, weights), atol=2e-5, rtol=1e-5
+    )
 
 
 def _touches_map(loc_xy: np.ndarray, h: int, w: int) -> bool:
@@ -264,8 +316,12 @@ def _touches_map(loc_xy: np.ndarray, h: int, w: int) -> bool:
 
 
 @FUZZ
-@given(problem=msda_problems(), seed=st.integers(0, 2**32 - 1),
-       where=st.sampled_from(["weights", "value"]), bad=st.sampled_from([np.nan, np.inf]))
+@given(
+    problem=msda_problems(),
+    seed=st.integers(0, 2**32 - 1),
+    where=st.sampled_from(["weights", "value"]),
+    bad=st.sampled_from([np.nan, np.inf]),
+)
 def test_msda_non_finite_weights_or_values_stay_local(problem, seed, where, bad):
     """Policy: NaN/inf in a weight or a value propagates (IEEE) into the output rows that use
     it and nowhere else; a poisoned sample that reaches the map always shows. (A poisoned
@@ -284,8 +340,9 @@ def test_msda_non_finite_weights_or_values_stay_local(problem, seed, where, bad)
     if where == "value":  # rows of other images and heads, and other channels, are untouched
         others = np.ones((B, H), bool)
         others[b, h] = False
-        np.testing.assert_array_equal(got.transpose(0, 2, 1, 3)[others],
-                                      clean.transpose(0, 2, 1, 3)[others])
+        np.testing.assert_array_equal(
+            got.transpose(0, 2, 1, 3)[others], clean.transpose(0, 2, 1, 3)[others]
+        )
         np.testing.assert_array_equal(got[..., 1:], clean[..., 1:])
         return
     others = np.ones((B, Q, H), bool)

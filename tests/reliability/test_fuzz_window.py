@@ -56,7 +56,7 @@ class WindowModel:
 
 def _assert_same(got: list, want: list[dict]) -> None:
     assert len(got) == len(want)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         assert g.memories.dtype == np.float32 and g.memories.flags.c_contiguous
         np.testing.assert_array_equal(g.memories, w["memories"])
         np.testing.assert_array_equal(g.frame_indices, w["frame_indices"])
@@ -110,7 +110,7 @@ def test_window_matches_model(T, tokens, dim, ops):
             model.reset()
             continue
         _assert_same(got, want)
-        returned.extend(zip(got, want))
+        returned.extend(zip(got, want, strict=True))
         assert window.frames_seen == len(model.frames)
         assert window.pending == len(model.frames) - model.emitted
     _assert_same([g for g, _ in returned], [w for _, w in returned])  # nothing was aliased

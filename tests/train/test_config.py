@@ -94,3 +94,22 @@ def test_replace_section() -> None:
     assert cfg.replace("train", max_steps=9).train.max_steps == 9
     with pytest.raises(ValueError, match="unknown config section"):
         cfg.replace("nope", x=1)
+
+
+def test_command_line_assignments(tmp_path: Path) -> None:
+    from pavenet_sdk.train.config import deep_update, parse_assignment
+
+    assert parse_assignment("optim.lr=1e-4") == {"optim": {"lr": 1e-4}}
+    assert parse_assignment("model.overrides.T=2") == {"model": {"overrides": {"T": 2}}}
+    assert parse_assignment("model.init_from=runs/a/last.pt") == {
+        "model": {"init_from": "runs/a/last.pt"}}  # unquoted text stays a string
+    assert parse_assignment("eval.presets=['easy']") == {"eval": {"presets": ["easy"]}}
+    for bad in ("lr=1", "optim.lr", ".lr=1"):
+        with pytest.raises(ValueError, match="SECTION.KEY=VALUE"):
+            parse_assignment(bad)
+    overrides: dict = {}
+    deep_update(overrides, parse_assignment("model.overrides.T=2"))
+    deep_update(overrides, parse_assignment("model.overrides.temporal=image"))
+    cfg = load_config(_write(tmp_path, "[train]\nmax_steps = 1\n[model.overrides]\nT = 1\n"),
+                      overrides)  # fmt: skip
+    assert cfg.model.overrides == {"T": 2, "temporal": "image"}

@@ -102,7 +102,7 @@ def test_torchrun_two_cpu_processes(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "python"), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "pavenet_sdk.cli", "train", str(SMOKE), "--out", str(out), "--max-steps", "2",
-           "--no-progress", "--device", "cpu"]  # fmt: skip
+           "--no-progress", "--device", "cpu", "--set", "eval.videos=0"]  # fmt: skip
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _steps(out, "train") == [2]  # rank 0 alone writes the log
@@ -110,3 +110,15 @@ def test_torchrun_two_cpu_processes(tmp_path: Path) -> None:
 
     assert read_checkpoint(out / "last.pt")["step"] == 2
     assert proc.stdout.count("trained 2 steps") == 1
+
+
+def test_init_from_keeps_the_trained_flows(smoke_run: Path) -> None:
+    from pavenet_sdk.checkpoint import read_checkpoint
+    from pavenet_sdk.model import SetCriterion, get_preset
+    from pavenet_sdk.train.state import load_criterion
+
+    saved = read_checkpoint(smoke_run / "last.pt")["criterion"]
+    criterion = SetCriterion(get_preset("tiny"))  # flows do not depend on the model size
+    assert load_criterion(criterion, saved) == len(saved) > 0
+    for name, tensor in criterion.state_dict().items():
+        assert torch.equal(tensor, saved[name])

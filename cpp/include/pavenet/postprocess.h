@@ -11,7 +11,7 @@ namespace pavenet {
 
 struct DecodedPoses {
   int64_t count = 0, joints = 0;
-  std::vector<float> keypoints;        // (N, K, 2) original px, clamped to the image
+  std::vector<float> keypoints;        // (N, K, 2) original px, clamped to the image (NaN: 0)
   std::vector<float> keypoint_scores;  // (N, K) in [0, 1]
   std::vector<float> scores;           // (N,) sigmoid(logit), descending
   std::vector<float> boxes;            // (N, 4) x1, y1, x2, y2 original px

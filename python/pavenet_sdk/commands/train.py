@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="override train.max_steps (optimiser steps)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
                         help="override run.device")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override one config value (TOML syntax), e.g. --set optim.lr=1e-4 "
+                             "--set model.overrides.T=1; repeatable")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -32,11 +35,13 @@ def main(args: argparse.Namespace) -> int:
     if threads is not None:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
 
-    from pavenet_sdk.train.config import load_config
+    from pavenet_sdk.train.config import deep_update, load_config, parse_assignment
     from pavenet_sdk.train.loop import Trainer
 
-    overrides = {"run": {"device": args.device}} if args.device else None
+    overrides: dict = {"run": {"device": args.device}} if args.device else {}
     try:
+        for item in args.set:
+            deep_update(overrides, parse_assignment(item))
         cfg = load_config(args.config, overrides)
     except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"error: {exc}") from None

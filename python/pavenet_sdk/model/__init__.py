@@ -4,22 +4,38 @@ Public API:
     ModelConfig, get_preset, PRESETS       configuration (``config.py`` imports no torch)
     build_model(cfg | preset) -> PAVENet   the model (``encode_frame`` / ``decode_window``)
     SetCriterion(cfg)(outputs, targets)    training losses (holds the RLE flows)
-    HungarianMatcher                       prediction-to-target assignment
+    HungarianMatcher, build_matcher        prediction-to-target assignment
+
+Names are imported lazily, so ``pavenet_sdk.model.config`` and ``.inventory`` stay usable
+without torch.
 """
 
-from .build import build_matcher, build_model
-from .config import PRESETS, ModelConfig, get_preset
-from .losses import SetCriterion
-from .matcher import HungarianMatcher
-from .pavenet import PAVENet
+from __future__ import annotations
 
-__all__ = [
-    "PRESETS",
-    "HungarianMatcher",
-    "ModelConfig",
-    "PAVENet",
-    "SetCriterion",
-    "build_matcher",
-    "build_model",
-    "get_preset",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "PRESETS": "presets",
+    "ModelConfig": "config",
+    "get_preset": "config",
+    "build_model": "build",
+    "build_matcher": "build",
+    "PAVENet": "pavenet",
+    "SetCriterion": "losses",
+    "HungarianMatcher": "matcher",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -49,15 +49,24 @@ class _MultiFrameAttention(nn.Module):
             nn.init.zeros_(lin.weight)
             nn.init.zeros_(lin.bias)
 
-    def _offsets_and_weights(self, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """q (B, Q, D) -> offsets (B, Q, H, F, L, P, 2), weights (B, Q, H, F * L, P)."""
+    def _offsets_and_weights(
+        self, q: torch.Tensor, offset_scale: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """q (B, Q, D) -> offsets (B, Q, H, F, L, P, 2), weights (B, Q, H, F * L, P).
+
+        offset_scale: optional (H*L*P*2,) factor per offset channel (every frame), folded
+        into the Linear weights, which is cheaper than scaling the outputs.
+        """
         B, Q, _ = q.shape
         H, L, P, F = self.num_heads, self.num_levels, self.num_points, self.num_frames
         # every frame's offset and weight Linear in one matmul (F * 3 * H*L*P outputs)
         linears = [*self.sampling_offsets, *self.attention_weights]
-        out = nn.functional.linear(
-            q, torch.cat([m.weight for m in linears]), torch.cat([m.bias for m in linears])
-        )
+        weight = torch.cat([m.weight for m in linears])
+        bias = torch.cat([m.bias for m in linears])
+        if offset_scale is not None:
+            scale = torch.cat([offset_scale.repeat(F), offset_scale.new_ones(F * H * L * P)])
+            weight, bias = weight * scale[:, None], bias * scale
+        out = nn.functional.linear(q, weight, bias)
         split = F * H * L * P * 2
         # B, Q, F*H*L*P*2 -> B, Q, F, H, L, P, 2 -> B, Q, H, F, L, P, 2
         offsets = out[..., :split].reshape(B, Q, F, H, L, P, 2).transpose(2, 3)
@@ -135,11 +144,14 @@ class DeformableAttention(_MultiFrameAttention):
         """
         self._check(spatial_shapes)
         q = query if query_pos is None else query + query_pos
-        offsets, weights = self._offsets_and_weights(q)
-        # (L, 2) as (W_l, H_l): offsets are measured in cells of their level
-        normaliser = spatial_shapes[: self.num_levels].flip(-1).to(q.dtype)
-        # B,Q,1,F,1,1,2 + B,Q,H,F,L,P,2 / 1,1,1,1,L,1,2 -> B,Q,H,F*L,P,2
-        loc = reference[:, :, None, :, None, None, :] + offsets / normaliser[:, None, :]
+        H, L, P = self.num_heads, self.num_levels, self.num_points
+        # offsets are measured in cells of their level: scale channel (h, l, p, c) by
+        # 1 / (W_l, H_l)[c]; (L, 2) -> H, L, P, 2 -> H*L*P*2
+        cells = 1.0 / spatial_shapes[:L].flip(-1).to(q.dtype)
+        scale = cells[None, :, None, :].expand(H, L, P, 2).reshape(-1)
+        offsets, weights = self._offsets_and_weights(q, scale)
+        # B,Q,1,F,1,1,2 + B,Q,H,F,L,P,2 -> B,Q,H,F*L,P,2
+        loc = reference[:, :, None, :, None, None, :] + offsets
         return self._attend(value, spatial_shapes, level_start_index, loc.flatten(3, 4), weights)
 
 

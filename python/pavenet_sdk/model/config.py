@@ -1,10 +1,8 @@
 """Model configuration: frozen dataclasses, named presets and plain-dict (de)serialisation.
 
 A :class:`ModelConfig` fully describes a PAVE-Net build; checkpoints and model packages store
-``cfg.to_dict()`` and rebuild with ``ModelConfig.from_dict(d)``. Presets:
-
-- ``paper-r50``: the paper's PoseTrack ResNet-50 configuration (pavenet-model.md section 2).
-- ``tiny``: a CPU-trainable model (ResNet-18 layout at width 32, 192x192 input, D 64).
+``cfg.to_dict()`` and rebuild with ``ModelConfig.from_dict(d)``. The named presets
+(``paper-r50``, ``tiny``) live in ``presets.py``; ``get_preset`` is re-exported here.
 
 This module imports no torch, so runtimes can read configs without it.
 """
@@ -303,32 +301,8 @@ _NESTED: dict[str, type] = {
 }
 
 
-def _paper_r50() -> ModelConfig:
-    return ModelConfig(name="paper-r50")  # the defaults are the paper's configuration
-
-
-def _tiny() -> ModelConfig:
-    return ModelConfig(
-        name="tiny",
-        input_size=(192, 192),
-        d_model=64,
-        num_heads=4,
-        top_k=20,
-        backbone=BackboneConfig(depth=18, width=32, frozen_stages=0, norm="bn"),
-        neck=NeckConfig(num_extra_levels=1, gn_groups=16),
-        encoder=EncoderConfig(num_layers=2, num_points=4, ffn_dim=256, dropout=0.0),
-        pose_decoder=PoseDecoderConfig(
-            num_layers=3, ffn_dim=256, dropout=0.0, num_queries=40, mlp_hidden=128
-        ),
-        joint_decoder=JointDecoderConfig(num_layers=1, num_points=4, ffn_dim=256, dropout=0.0),
-    )
-
-
-PRESETS = {"paper-r50": _paper_r50, "tiny": _tiny}
-
-
 def get_preset(name: str) -> ModelConfig:
-    """The named preset (``paper-r50`` or ``tiny``)."""
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
-    return PRESETS[name]()
+    """The named preset (``paper-r50`` or ``tiny``); see ``presets.py``."""
+    from .presets import get_preset as _get_preset
+
+    return _get_preset(name)

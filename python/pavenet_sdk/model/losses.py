@@ -53,8 +53,9 @@ class SetCriterion(nn.Module):
             cfg.loss.focal_alpha, cfg.loss.focal_gamma,
         )  # fmt: skip
         self.rle = cfg.loss.reg == "rle"
-        if self.rle:
-            self.enc_flow, self.dec_flow, self.joint_flow = RealNVP(), RealNVP(), RealNVP()
+        if self.rle:  # one flow per stage; proposals exist only with pose-aware references
+            self.enc_flow = RealNVP() if cfg.references == "pose_aware" else None
+            self.dec_flow, self.joint_flow = RealNVP(), RealNVP()
         self.register_buffer("sigmas", oks_sigmas(cfg.num_joints), persistent=False)
 
     # ---- terms ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .encoder import SpatialEncoder, SpatiotemporalEncoder
 from .joint_decoder import JointDecoder
 from .matcher import HungarianMatcher, check_targets
 from .neck import ChannelMapper
-from .pose_decoder import PoseDecoder
+from .pose_decoder import PoseDecoder, PoseLayerOutput
 from .position import LevelEmbedding, token_centres
 from .proposals import ProposalHead
 
@@ -137,42 +137,47 @@ class PAVENet(nn.Module):
                 f"memories must be (B, {cfg.num_frames}, {cfg.num_tokens}, {cfg.d_model}), "
                 f"got {tuple(memories.shape)}"
             )
-        B, F, N, D = memories.shape
-        T = cfg.T
+        B, _, N, D = memories.shape
         if isinstance(self.encoder, SpatiotemporalEncoder):
             memories = self.encoder(
                 memories, self.position(), self.centres, self.window_shapes, self.window_starts
             )
         if cfg.decoder_frames == 1:
-            memories = memories[:, T : T + 1]
+            memories = memories[:, cfg.T : cfg.T + 1]
         Fd = memories.shape[1]
+        centre = Fd // 2
         value = memories.reshape(B, Fd * N, D)  # frame-major tokens
 
-        # two-stage proposals from the centre frame (or learnable references)
+        # two-stage proposals from the centre frame, or learnable references
         proposal_out = None
-        if self.proposals is not None:
-            proposal_out = self.proposals(memories[:, Fd // 2])
-            selected = self.proposals.select(proposal_out, cfg.pose_decoder.num_queries)
+        if self.proposals is None:
+            query, query_pos, references = self.pose_decoder.initial_queries(B, None)
+        else:
+            M = cfg.pose_decoder.num_queries
+            if self.training:  # the losses see every token's proposal
+                proposal_out = self.proposals(memories[:, centre])
+                selected = self.proposals.select(proposal_out, M)
+            else:
+                selected = self.proposals.select_top(memories[:, centre], M)
             query, query_pos, _ = self.pose_decoder.initial_queries(B, selected.features)
             references = selected.poses
-        else:
-            query, query_pos, references = self.pose_decoder.initial_queries(B, None)
 
+        # STPD over every decoder frame
         layers = self.pose_decoder(
             query, query_pos, references, value, self.decoder_shapes, self.decoder_starts,
             all_outputs=self.training,
-        )
+        )  # fmt: skip
         last = layers[-1]
 
-        # persons for the STJD: matched positives (training with targets) or the top-k
+        # STJD on the matched positives (training with targets) or on the top-k
         joint_targets = None
         if self.training and targets is not None:
-            persons, joint_targets = self._matched_persons(last, targets, Fd // 2)
+            persons, joint_targets = self._matched_persons(last, targets, centre)
         else:
             k = min(cfg.top_k, cfg.pose_decoder.num_queries)
             persons = last.logits.topk(k, dim=1).indices  # B, P (sorted by score)
-        P = persons.shape[1]
-        K = last.frame_poses.shape[3]
+        P, K = persons.shape[1], last.frame_poses.shape[3]
+        # B, M, Fd, K, 2 -> B, P, Fd, K, 2
         joint_refs = last.frame_poses.gather(
             1, persons[:, :, None, None, None].expand(B, P, Fd, K, 2)
         )
@@ -180,14 +185,14 @@ class PAVENet(nn.Module):
         joints = self.joint_decoder(
             joint_refs, value, self.decoder_shapes, self.decoder_starts, all_outputs=self.training
         )
-
         if not self.training:
             return {"poses": joints[-1].poses, "logits": joint_logits, "sigmas": joints[-1].sigmas}
+
         out: dict = {
             "layers": [
                 {
                     "logits": o.logits,
-                    "poses": o.frame_poses[:, :, Fd // 2],
+                    "poses": o.frame_poses[:, :, centre],
                     "sigmas": o.sigmas,
                     "frame_poses": o.frame_poses,
                 }
@@ -198,22 +203,22 @@ class PAVENet(nn.Module):
             "joint_logits": joint_logits,
         }
         if proposal_out is not None:
-            out["proposals"] = {
-                "logits": proposal_out.logits,
-                "poses": proposal_out.poses,
-                "sigmas": proposal_out.sigmas,
-            }
+            out["proposals"] = {k: getattr(proposal_out, k) for k in ("logits", "poses", "sigmas")}
         if joint_targets is not None:
             out["joint_targets"] = joint_targets
         return out
 
-    def _matched_persons(self, last, targets: list[dict], centre: int):
-        """Matched (query, target) pairs of the last STPD layer as padded (B, P) index tensors."""
+    def _matched_persons(
+        self, last: PoseLayerOutput, targets: list[dict], centre: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Matched (query, target) pairs of the last STPD layer as (B, P) index tensors:
+        STPD query indices (padding: 0) and target indices (padding: -1); P >= 1."""
         if self.matcher is None:
             raise ValueError("this model was built without a matcher; training needs one")
         B = last.logits.shape[0]
         check_targets(targets, B, self.cfg.num_joints)
         matches = self.matcher(last.logits, last.frame_poses[:, :, centre], targets)
+        # at least one slot, so the STJD always runs (every parameter joins the graph)
         P = max(1, max(len(q) for q, _ in matches))
         device = last.logits.device
         persons = torch.zeros(B, P, dtype=torch.long, device=device)

@@ -61,13 +61,17 @@ class ProposalHead(nn.Module):
         self.register_buffer("anchors", anchors, persistent=False)  # N, 2
         self.register_buffer("valid", valid, persistent=False)  # N
 
+    def _features(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """memory (B, N, D) -> (features (B, N, D), class logits (B, N))."""
+        memory = memory.masked_fill(~self.valid[None, :, None], 0.0)
+        out = self.enc_output_norm(self.enc_output(memory))
+        return out, self.cls(out).squeeze(-1)
+
     def forward(self, memory: torch.Tensor) -> ProposalOutput:
         """memory (B, N, D) of the centre frame -> per-token predictions."""
         B, N, _ = memory.shape
         K = self.num_joints
-        memory = memory.masked_fill(~self.valid[None, :, None], 0.0)
-        out = self.enc_output_norm(self.enc_output(memory))
-        logits = self.cls(out).squeeze(-1)
+        out, logits = self._features(memory)
         # B, N, 2K -> B, N, K, 2 (interleaved x0, y0, x1, y1, ...) + the token's centre logit
         poses = (self.pose(out).view(B, N, K, 2) + self.anchors[None, :, None, :]).sigmoid()
         sigmas = self.sigma(out).sigmoid().view(B, N, K, 2)
@@ -81,4 +85,16 @@ class ProposalHead(nn.Module):
         features = output.features.gather(1, indices[..., None].expand(B, num_queries, D))
         K = output.poses.shape[2]
         poses = output.poses.gather(1, indices[:, :, None, None].expand(B, num_queries, K, 2))
+        return ProposalSelection(indices, features.detach(), poses.detach())
+
+    def select_top(self, memory: torch.Tensor, num_queries: int) -> ProposalSelection:
+        """Inference shortcut with the same result as ``select(self(memory), num_queries)``:
+        the pose head runs only on the M kept tokens and the sigma head not at all."""
+        out, logits = self._features(memory)
+        B, N, D = out.shape
+        indices = logits.topk(num_queries, dim=1).indices  # B, M
+        features = out.gather(1, indices[..., None].expand(B, num_queries, D))
+        anchors = self.anchors[indices]  # B, M, 2
+        delta = self.pose(features).view(B, num_queries, self.num_joints, 2)
+        poses = (delta + anchors[:, :, None, :]).sigmoid()
         return ProposalSelection(indices, features.detach(), poses.detach())

@@ -306,12 +306,44 @@ def validate(cfg: TrainConfig) -> None:
              f"eval.frame_size must be [w, h] >= 32 px, got {list(e.frame_size)}")
 
 
+def deep_update(base: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Merge nested ``changes`` into ``base`` in place (tables merge, other values replace)."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            deep_update(base[key], value)
+        else:
+            base[key] = value
+
+
+def parse_assignment(text: str) -> dict[str, Any]:
+    """``"optim.lr=1e-4"`` -> ``{"optim": {"lr": 1e-4}}``; the value is read as TOML
+    (numbers, booleans, ``[1, 2]``, quoted strings); anything else is taken as a string."""
+    key, sep, raw = text.partition("=")
+    parts = [p.strip() for p in key.split(".")]
+    if not sep or len(parts) < 2 or not all(parts):
+        raise ValueError(f"expected SECTION.KEY=VALUE, got {text!r}")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    out: dict[str, Any] = {}
+    node = out
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+    return out
+
+
 def load_config(
     path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
 ) -> TrainConfig:
     """Read a ``.toml`` (or ``.yaml``/``.yml`` with pyyaml) run config.
 
-    overrides: {section: {key: value}} applied on top of the file (e.g. from the command line).
+    overrides: nested {section: {key: value}} merged into the file's tables (command line).
     ``run.name`` defaults to the file stem.
     """
     path = Path(path)
@@ -337,8 +369,7 @@ def load_config(
         raise ValueError(f"{path}: unsupported config type {path.suffix!r} (use .toml or .yaml)")
     if not isinstance(data, dict):
         raise ValueError(f"{path}: the top level must be a table of sections")
-    for section, changes in (overrides or {}).items():
-        data.setdefault(section, {}).update(changes)
+    deep_update(data, overrides or {})
     data.setdefault("run", {}).setdefault("name", path.stem)
     try:
         return TrainConfig.from_dict(data)

@@ -33,6 +33,7 @@ from pavenet_sdk.train.metrics import MetricsLog
 from pavenet_sdk.train.optim import build_optimizer, lr_factor, set_lr
 from pavenet_sdk.train.state import (
     check_same_model,
+    load_criterion,
     load_matching_weights,
     save_training_state,
 )
@@ -85,6 +86,10 @@ class Trainer:
             self.log_text(f"init_from {cfg.model.init_from}: {copied}/{total} tensors copied")
         self.model = model
         self.forward = TrainingForward(model, cfg.model.freeze_neighbor_encoder)
+        if payload is None and cfg.model.init_from:
+            payload_init = read_checkpoint(cfg.model.init_from)
+            if payload_init.get("criterion"):  # keep the trained RLE flows too
+                load_criterion(self.forward.criterion, payload_init["criterion"])
         if payload is not None and payload.get("criterion"):
             self.forward.criterion.load_state_dict(payload["criterion"])
         # the criterion's RLE flows are trained too

@@ -112,3 +112,12 @@ def load_matching_weights(model: nn.Module, path: str | Path) -> tuple[int, int]
         raise ValueError(f"init_from {path}: no tensor matches this model by name and shape")
     model.load_state_dict(matched, strict=False)
     return len(matched), len(target)
+
+
+def load_criterion(criterion: nn.Module, state: dict[str, torch.Tensor]) -> int:
+    """Load the tensors of a saved criterion (RLE flows) that match by name and shape;
+    returns how many were copied (0 when the loss types differ)."""
+    target = criterion.state_dict()
+    matched = {k: v for k, v in state.items() if k in target and target[k].shape == v.shape}
+    criterion.load_state_dict(matched, strict=False)
+    return len(matched)

@@ -1,0 +1,50 @@
+"""Named model presets.
+
+- ``paper-r50``: the paper's PoseTrack ResNet-50 configuration (pavenet-model.md section 2).
+- ``tiny``: the CPU-trainable model: ResNet-18 layout at width 32, 192x192 letterboxed input,
+  4 levels (strides 8/16/32/64, 765 tokens), D 64, 4 heads, FFN 256, 2 encoder layers x 4
+  points, 40 proposals, 3 STPD layers, 1 STJD layer, top-20, T 1, trainable BatchNorm and no
+  frozen stages (it trains from scratch), no dropout.
+"""
+
+from __future__ import annotations
+
+from .config import (
+    BackboneConfig,
+    EncoderConfig,
+    JointDecoderConfig,
+    ModelConfig,
+    NeckConfig,
+    PoseDecoderConfig,
+)
+
+
+def _paper_r50() -> ModelConfig:
+    return ModelConfig(name="paper-r50")  # the defaults are the paper's configuration
+
+
+def _tiny() -> ModelConfig:
+    return ModelConfig(
+        name="tiny",
+        input_size=(192, 192),
+        d_model=64,
+        num_heads=4,
+        top_k=20,
+        backbone=BackboneConfig(depth=18, width=32, frozen_stages=0, norm="bn"),
+        neck=NeckConfig(num_extra_levels=1, gn_groups=16),
+        encoder=EncoderConfig(num_layers=2, num_points=4, ffn_dim=256, dropout=0.0),
+        pose_decoder=PoseDecoderConfig(
+            num_layers=3, ffn_dim=256, dropout=0.0, num_queries=40, mlp_hidden=128
+        ),
+        joint_decoder=JointDecoderConfig(num_layers=1, num_points=4, ffn_dim=256, dropout=0.0),
+    )
+
+
+PRESETS = {"paper-r50": _paper_r50, "tiny": _tiny}
+
+
+def get_preset(name: str) -> ModelConfig:
+    """The named preset (``paper-r50`` or ``tiny``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
+    return PRESETS[name]()
