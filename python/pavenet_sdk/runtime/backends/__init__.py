@@ -16,13 +16,15 @@ import numpy as np
 
 from pavenet_sdk.runtime.package import ModelPackage
 
-# preference order for backend="auto" (fastest first, measured in benchmarks/)
+# preference order for backend="auto", fastest first as measured on the bundled model
+# (benchmarks/results/backends.json): TorchScript and eager torch call the fused native op,
+# the ONNX/OpenVINO graphs use the portable grid_sample path
 BACKENDS: dict[str, tuple[str, str, str]] = {
     # name: (module, engine module that must import, extra that installs it)
-    "openvino": ("pavenet_sdk.runtime.backends.openvino", "openvino", "openvino"),
-    "onnx": ("pavenet_sdk.runtime.backends.onnx", "onnxruntime", "onnx"),
     "torchscript": ("pavenet_sdk.runtime.backends.torchscript", "torch", "torch"),
+    "openvino": ("pavenet_sdk.runtime.backends.openvino", "openvino", "openvino"),
     "torch": ("pavenet_sdk.runtime.backends.torch", "torch", "torch"),
+    "onnx": ("pavenet_sdk.runtime.backends.onnx", "onnxruntime", "onnx"),
 }
 PRECISIONS = ("f32", "bf16", "f16")
 
