@@ -127,7 +127,6 @@ def test_a_stream_used_from_two_threads_raises_and_survives(micro_model, monkeyp
     assert _key(results) == reference  # the refused calls changed nothing
 
 
-@pytest.mark.xfail(strict=True, reason="runtime: Stream.reset() is not guarded by the stream lock")
 def test_reset_from_another_thread_during_a_push_is_refused(micro_model, monkeypatch):
     _, package = micro_model
     est = Estimator(package, backend="onnx")

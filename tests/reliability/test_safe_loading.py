@@ -124,8 +124,7 @@ JSON = st.recursive(
     ),
     max_leaves=8,
 )
-# level_shapes and formats have known gaps (non-PackageError exceptions): tested below
-FUZZED_KEYS = [k for k in _valid_manifest() if k not in ("level_shapes", "formats")]
+FUZZED_KEYS = list(_valid_manifest())
 
 
 @settings(max_examples=300, deadline=None)
@@ -157,8 +156,7 @@ def test_manifest_fuzz_only_ever_raises_package_error(key, value, drop):
         ("input_size", [True, True]),
     ],
 )
-@pytest.mark.xfail(strict=True, reason="runtime/package.py: manifest field not fully validated")
-def test_manifest_gaps_raise_package_error(key, value):
+def test_malformed_manifest_values_raise_package_error(key, value):
     manifest = _valid_manifest()
     manifest[key] = value
     with pytest.raises(PackageError, match=key):
@@ -214,11 +212,6 @@ def test_corrupt_torchscript_graph_raises_package_error(micro_model, tmp_path):
         Estimator(pkg, backend="torchscript")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime: graph inputs/outputs are not checked at load; "
-    "swapped graphs fail at the first frame with an onnxruntime error",
-)
 def test_swapped_graphs_are_refused_at_load(micro_model, tmp_path):
     _, package = micro_model
     pkg = _copy_package(package, tmp_path / "pkg")

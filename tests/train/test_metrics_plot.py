@@ -43,5 +43,12 @@ def test_plot_writes_png(tmp_path: Path) -> None:
     rows += [{"kind": "eval", "step": 20, "mAP": 3.0}, {"kind": "eval", "step": 39, "mAP": 7.0}]
     out = plot_metrics(rows, tmp_path / "curve.png", title="t")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # RLE losses are negative log-likelihoods: no log axis, no warning
+    import warnings
+
+    negative = [{"kind": "train", "step": s, "loss": -s / 10} for s in range(1, 20)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plot_metrics(negative, tmp_path / "neg.png").is_file()
     # an empty log still gives a (blank) figure rather than an error
     assert plot_metrics([], tmp_path / "empty.png").is_file()

@@ -12,6 +12,7 @@ from .pavenet import PAVENet
 from .pose_decoder import PoseDecoder, PoseDecoderLayer
 from .position import LevelEmbedding, token_centres
 from .proposals import ProposalHead
+from .swin import SwinTransformer
 
 
 def build_matcher(cfg: ModelConfig) -> HungarianMatcher:
@@ -23,14 +24,15 @@ def build_matcher(cfg: ModelConfig) -> HungarianMatcher:
 
 
 def build_model(cfg: ModelConfig | str) -> PAVENet:
-    """Build PAVE-Net from a config or a preset name (``paper-r50``, ``tiny``)."""
+    """Build PAVE-Net from a config or a preset name (``paper-r50``, ``paper-swinl``, ``tiny``)."""
     if isinstance(cfg, str):
         cfg = get_preset(cfg)
     if not isinstance(cfg, ModelConfig):
         raise TypeError(f"expected a ModelConfig or preset name, got {type(cfg).__name__}")
     D, H, L, K = cfg.d_model, cfg.num_heads, cfg.num_levels, cfg.num_joints
     Fd = cfg.decoder_frames
-    backbone = ResNet(cfg.backbone)
+    trunk = SwinTransformer if cfg.backbone.type == "swin" else ResNet
+    backbone = trunk(cfg.backbone)
     neck = ChannelMapper(backbone.out_channels, D, cfg.neck.num_extra_levels, cfg.gn_groups)
     position = LevelEmbedding(cfg.level_shapes, D)
 

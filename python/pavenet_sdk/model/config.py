@@ -18,6 +18,9 @@ TEMPORAL_MODES = ("pavenet", "image")
 ENCODER_TYPES = ("per_frame", "spatiotemporal")
 REFERENCE_TYPES = ("pose_aware", "random")
 BACKBONE_NORMS = ("frozen_bn", "bn")
+BACKBONE_TYPES = ("resnet", "swin")
+# Swin-only backbone fields, left out of ResNet configs' dicts (which predate them)
+SWIN_FIELDS = ("type", "embed_dim", "stage_depths", "stage_heads", "window_size")
 REGRESSION_LOSSES = ("rle", "l1")
 
 
@@ -33,30 +36,58 @@ def _check_positive(name: str, value: int) -> None:
 
 @dataclass(frozen=True)
 class BackboneConfig:
-    """ResNet trunk returning C3, C4, C5 (strides 8, 16, 32).
+    """The trunk returning C3, C4, C5 (strides 8, 16, 32).
 
-    depth: 18, 34 or 50. width: channels of the stem and layer1 (torchvision: 64).
-    frozen_stages: 0 = nothing frozen, 1 = stem + layer1 (the paper), up to 4.
+    type: "resnet" or "swin" (the official Swin-L release).
+    ResNet: depth 18, 34 or 50; width: channels of the stem and layer1 (torchvision: 64);
     norm: "frozen_bn" (inference-mode BN whose statistics never change) or "bn" (trainable BN,
     used when training from scratch).
+    Swin: embed_dim E (outputs 2E, 4E, 8E), stage_depths and stage_heads (4 stages each),
+    window_size. depth, width and norm do not apply.
+    frozen_stages: 0 = nothing frozen; k >= 1 freezes the stem (ResNet) or patch embedding
+    (Swin) and the first k stages (the paper's ResNet: 1).
     """
 
     depth: int = 50
     width: int = 64
     frozen_stages: int = 1
     norm: str = "frozen_bn"
+    type: str = "resnet"
+    embed_dim: int = 192
+    stage_depths: tuple[int, ...] = (2, 2, 18, 2)
+    stage_heads: tuple[int, ...] = (6, 12, 24, 48)
+    window_size: int = 7
 
     def __post_init__(self) -> None:
-        if self.depth not in (18, 34, 50):
+        _check_choice("backbone.type", self.type, BACKBONE_TYPES)
+        if self.type == "resnet" and self.depth not in (18, 34, 50):
             raise ValueError(f"backbone.depth must be 18, 34 or 50, got {self.depth!r}")
         _check_positive("backbone.width", self.width)
         if not 0 <= self.frozen_stages <= 4:
             raise ValueError(f"backbone.frozen_stages must be in [0, 4], got {self.frozen_stages}")
         _check_choice("backbone.norm", self.norm, BACKBONE_NORMS)
+        _check_positive("backbone.embed_dim", self.embed_dim)
+        _check_positive("backbone.window_size", self.window_size)
+        for name in ("stage_depths", "stage_heads"):
+            value = tuple(getattr(self, name))  # JSON gives lists
+            if len(value) != 4:
+                raise ValueError(f"backbone.{name} needs 4 entries, got {value!r}")
+            for v in value:
+                _check_positive(f"backbone.{name}", v)
+            object.__setattr__(self, name, value)
+        if self.type == "swin":
+            for i, heads in enumerate(self.stage_heads):
+                if (self.embed_dim * 2**i) % heads:
+                    raise ValueError(
+                        f"Swin stage {i} width {self.embed_dim * 2**i} is not divisible by "
+                        f"its {heads} heads"
+                    )
 
     @property
     def out_channels(self) -> tuple[int, int, int]:
         """Channels of C3, C4, C5."""
+        if self.type == "swin":
+            return tuple(self.embed_dim * m for m in (2, 4, 8))  # type: ignore[return-value]
         expansion = 4 if self.depth == 50 else 1
         return tuple(self.width * m * expansion for m in (2, 4, 8))  # type: ignore[return-value]
 
@@ -247,6 +278,13 @@ class ModelConfig:
         """Plain nested dict of str/int/float/list/None, JSON-serialisable."""
         d = dataclasses.asdict(self)
         d["input_size"] = list(self.input_size)
+        backbone = d["backbone"]
+        if self.backbone.type == "resnet":
+            for name in SWIN_FIELDS:
+                del backbone[name]
+        else:
+            for name in ("stage_depths", "stage_heads"):
+                backbone[name] = list(backbone[name])
         return d
 
     @classmethod
@@ -302,7 +340,7 @@ _NESTED: dict[str, type] = {
 
 
 def get_preset(name: str) -> ModelConfig:
-    """The named preset (``paper-r50`` or ``tiny``); see ``presets.py``."""
+    """The named preset (``paper-r50``, ``paper-swinl`` or ``tiny``); see ``presets.py``."""
     from .presets import get_preset as _get_preset
 
     return _get_preset(name)

@@ -1,6 +1,8 @@
 """Named model presets.
 
 - ``paper-r50``: the paper's PoseTrack ResNet-50 configuration (pavenet-model.md section 2).
+- ``paper-swinl``: ``paper-r50`` with the official Swin-L trunk (embed 192, depths 2/2/18/2,
+  heads 6/12/24/48, window 7; C3..C5 = 384/768/1536 channels), nothing frozen.
 - ``tiny``: the CPU-trainable model: ResNet-18 layout at width 32, 192x192 letterboxed input,
   4 levels (strides 8/16/32/64, 765 tokens), D 64, 4 heads, FFN 256, 2 encoder layers x 4
   points, 40 proposals, 3 STPD layers, 1 STJD layer, top-20, T 1, trainable BatchNorm and no
@@ -23,6 +25,12 @@ def _paper_r50() -> ModelConfig:
     return ModelConfig(name="paper-r50")  # the defaults are the paper's configuration
 
 
+def _paper_swinl() -> ModelConfig:
+    return ModelConfig(
+        name="paper-swinl", backbone=BackboneConfig(type="swin", frozen_stages=0)
+    )  # the BackboneConfig Swin defaults are Swin-L's
+
+
 def _tiny() -> ModelConfig:
     return ModelConfig(
         name="tiny",
@@ -40,11 +48,11 @@ def _tiny() -> ModelConfig:
     )
 
 
-PRESETS = {"paper-r50": _paper_r50, "tiny": _tiny}
+PRESETS = {"paper-r50": _paper_r50, "paper-swinl": _paper_swinl, "tiny": _tiny}
 
 
 def get_preset(name: str) -> ModelConfig:
-    """The named preset (``paper-r50`` or ``tiny``)."""
+    """The named preset (``paper-r50``, ``paper-swinl`` or ``tiny``)."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
     return PRESETS[name]()

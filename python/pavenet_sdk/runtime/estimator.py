@@ -20,7 +20,7 @@ import numpy as np
 from pavenet_sdk import native
 from pavenet_sdk.runtime.backends import load_backend, resolve_backend
 from pavenet_sdk.runtime.models import resolve_model
-from pavenet_sdk.runtime.package import ModelPackage, load_package
+from pavenet_sdk.runtime.package import GRAPH_FILES, ModelPackage, PackageError, load_package
 from pavenet_sdk.runtime.results import FrameResult
 from pavenet_sdk.runtime.sources import open_source
 
@@ -84,6 +84,7 @@ class Estimator:
         self.backend_name = resolve_backend(backend, self.package)
         native.set_num_threads(threads)
         self.backend = load_backend(self.backend_name, self.package, threads, precision)
+        self._check_graphs()
         self.threads = threads
         self.score_threshold = float(score_threshold)
         self.track = track
@@ -99,6 +100,41 @@ class Estimator:
             f"precision={self.backend.precision!r}, threads={self.threads}, "
             f"input={w}x{h}, T={self.package.T})"
         )
+
+    def _check_graphs(self) -> None:
+        """Run one blank window through both graphs and check the shapes against the manifest.
+
+        A package whose graphs do not fit its manifest (swapped, from another model, wrong
+        input size) fails here with the file named, not at the first frame; it also warms up
+        the engine.
+        """
+        manifest, root = self.package.manifest, self.package.root
+        files = GRAPH_FILES[self.backend_name]
+        encoder, decoder = files.get("encoder", files.get("checkpoint")), files.get("decoder")
+        in_h, in_w = self.package.input_size
+        try:
+            memory = self.backend.encode(np.zeros((1, 3, in_h, in_w), np.float32))
+        except Exception as exc:  # engines raise their own exception types
+            raise PackageError(
+                f"{root}: {encoder} does not run on a (1, 3, {in_h}, {in_w}) image: {exc}"
+            ) from None
+        expected = (manifest["num_tokens"], manifest["d_model"])
+        if memory.shape != expected:
+            raise PackageError(
+                f"{root}: {encoder} returned memory {memory.shape}, the manifest says {expected}"
+            )
+        window = np.repeat(memory[None], 2 * self.package.T + 1, axis=0)
+        try:
+            poses, _, _ = self.backend.decode(window)
+        except Exception as exc:  # engines raise their own exception types
+            raise PackageError(
+                f"{root}: {decoder or encoder} does not decode a window: {exc}"
+            ) from None
+        if poses.shape[1:] != (manifest["num_joints"], 2):
+            raise PackageError(
+                f"{root}: {decoder or encoder} returned poses {poses.shape}, "
+                f"expected (M, {manifest['num_joints']}, 2)"
+            )
 
     def stream(self) -> Stream:
         """A new independent stream (one per camera) sharing this loaded model."""
@@ -149,10 +185,13 @@ class Stream:
         self._std = np.asarray(manifest["std"], np.float32)
         self._to_rgb = manifest["color"] == "rgb"
         self._top_k = int(manifest["top_k"])
-        self.reset()
+        self._reset()
 
     def reset(self) -> None:
-        """Drop every cached frame and track."""
+        """Drop every cached frame and track (start a new video)."""
+        self._locked(self._reset)
+
+    def _reset(self) -> None:
         est = self._est
         self._window = native.FrameWindow(est.package.T)
         self._tracker = native.Tracker(
@@ -226,11 +265,15 @@ class Stream:
     def _check_timestamp(self, timestamp: float | None) -> float:
         if timestamp is None:  # a steady 30 fps clock continuing from the last frame
             return 0.0 if self._next_index == 0 else self._last_timestamp + 1 / 30
-        if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float, np.number)):
+        real = (int, float, np.integer, np.floating)
+        if isinstance(timestamp, (bool, np.bool_)) or not isinstance(timestamp, real):
             raise TypeError(
                 f"timestamp must be a number of seconds, got {type(timestamp).__name__}"
             )
-        timestamp = float(timestamp)
+        try:
+            timestamp = float(timestamp)
+        except OverflowError:  # an int beyond float range
+            timestamp = math.inf
         if not math.isfinite(timestamp):
             raise ValueError(f"timestamp must be finite, got {timestamp}")
         if timestamp < self._last_timestamp:

@@ -9,6 +9,7 @@ backend.
 from __future__ import annotations
 
 import json
+import math
 import tarfile
 import tempfile
 import zipfile
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
+MAX_T = 16  # temporal radius; larger windows are not a model anyone trains
 # format -> graph files written by the exporter
 GRAPH_FILES: dict[str, dict[str, str]] = {
     "onnx": {"encoder": "encoder.onnx", "decoder": "decoder.onnx"},
@@ -140,27 +142,50 @@ def validate_manifest(manifest: dict[str, Any], where: str = "manifest") -> None
                 f"{where}: field {key!r} must be {getattr(kind, '__name__', kind)}, "
                 f"got {type(manifest[key]).__name__}"
             )
-    h_w = manifest["input_size"]
-    if len(h_w) != 2 or not all(isinstance(v, int) and v > 0 for v in h_w):
-        raise PackageError(f"{where}: 'input_size' must be [height, width] > 0, got {h_w!r}")
+    if not _is_pair(manifest["input_size"]):
+        raise PackageError(
+            f"{where}: 'input_size' must be [height, width] > 0, got {manifest['input_size']!r}"
+        )
     for key in ("mean", "std"):
-        if len(manifest[key]) != 3:
-            raise PackageError(f"{where}: {key!r} must have 3 values, got {manifest[key]!r}")
+        values = manifest[key]
+        if len(values) != 3 or not all(_is_number(v) for v in values):
+            raise PackageError(f"{where}: {key!r} must be 3 finite numbers, got {values!r}")
+    if not all(v > 0 for v in manifest["std"]):
+        raise PackageError(f"{where}: 'std' must be > 0, got {manifest['std']!r}")
     if manifest["color"] not in ("rgb", "bgr"):
         raise PackageError(f"{where}: 'color' must be 'rgb' or 'bgr', got {manifest['color']!r}")
-    if manifest["T"] < 0:
-        raise PackageError(f"{where}: 'T' must be >= 0, got {manifest['T']}")
+    if not 0 <= manifest["T"] <= MAX_T:
+        raise PackageError(f"{where}: 'T' must be in [0, {MAX_T}], got {manifest['T']}")
+    for key in ("num_joints", "num_tokens", "d_model", "top_k"):
+        if manifest[key] < 1:
+            raise PackageError(f"{where}: {key!r} must be >= 1, got {manifest[key]}")
     if len(manifest["joint_names"]) != manifest["num_joints"]:
         raise PackageError(f"{where}: 'joint_names' does not have 'num_joints' entries")
     shapes = manifest["level_shapes"]
-    if sum(int(h) * int(w) for h, w in shapes) != manifest["num_tokens"]:
+    if not shapes or not all(_is_pair(s) for s in shapes):
+        raise PackageError(f"{where}: 'level_shapes' must be a list of [height, width] > 0")
+    if sum(h * w for h, w in shapes) != manifest["num_tokens"]:
         raise PackageError(f"{where}: 'level_shapes' do not add up to 'num_tokens'")
-    unknown = [f for f in manifest["formats"] if f not in GRAPH_FILES]
-    if unknown or not manifest["formats"]:
+    formats = manifest["formats"]
+    unknown = [f for f in formats if not isinstance(f, str) or f not in GRAPH_FILES]
+    if unknown or not formats or len(set(formats)) != len(formats):
         raise PackageError(
-            f"{where}: 'formats' must list some of {sorted(GRAPH_FILES)}, "
+            f"{where}: 'formats' must list distinct names from {sorted(GRAPH_FILES)}, "
             f"got {manifest['formats']!r}"
         )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_pair(value: Any) -> bool:
+    """A [height, width] of positive ints (bools are not ints here)."""
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    )
 
 
 def _extract_archive(archive: Path, target: Path) -> Path:

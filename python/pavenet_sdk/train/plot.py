@@ -42,14 +42,16 @@ def plot_metrics(
     train = [r for r in rows if r.get("kind") == "train"]
     evals = [r for r in rows if r.get("kind") == "eval" and r.get("mAP") is not None]
     fig, ax = plt.subplots(figsize=size, dpi=dpi)
+    positive = True
     for key in loss_keys:
         pts = [(r["step"], r[key]) for r in train if r.get(key) is not None]
         if pts:
             steps, vals = (np.asarray(v, dtype=float) for v in zip(*pts, strict=True))
             ax.plot(steps, _smooth(vals, max(1, len(vals) // 30)), label=key, lw=1.2)
+            positive &= bool((vals > 0).all())
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (smoothed)")
-    if train:
+    if train and positive:  # RLE log-likelihood losses go negative: keep those linear
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     handles, labels = ax.get_legend_handles_labels()

@@ -1,0 +1,111 @@
+"""``pavenet import-official``: the authors' released weights -> a pavenet-sdk checkpoint
+(and optionally a model package)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+HELP = "import the authors' released PAVE-Net weights (.pth) into a checkpoint / model package"
+
+BACKBONES = {"r50": "paper-r50", "swin-l": "paper-swinl"}
+DEFAULT_FORMATS = "onnx,openvino,torch"
+
+
+def _size(text: str, what: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{what} must look like 800x1333, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _input_size(text: str) -> tuple[int, int]:
+    return _size(text, "--input-size (HxW)")
+
+
+def _video_size(text: str) -> tuple[int, int]:
+    return _size(text, "--video-size (WxH)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", type=Path, help="official checkpoint (.pth, mmcv format)")
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--backbone", choices=sorted(BACKBONES), default="r50", help="which release (default r50)"
+    )
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument(
+        "--input-size", type=_input_size, default=None, metavar="HxW",
+        help="fixed model input (letterbox target), default 800x1333",
+    )  # fmt: skip
+    size.add_argument(
+        "--video-size",
+        type=_video_size,
+        default=None,
+        metavar="WxH",
+        help="set the input size to the authors' keep-ratio resize of this video resolution "
+        "(no letterbox padding), e.g. 1920x1080 -> 750x1333",
+    )
+    parser.add_argument(
+        "--export", action="store_true", help="also write a model package (see --formats)"
+    )
+    parser.add_argument(
+        "--formats", default=DEFAULT_FORMATS,
+        help=f"package formats, comma-separated (default {DEFAULT_FORMATS})",
+    )  # fmt: skip
+    parser.add_argument("--name", default=None, help="model name (default: <preset>-official)")
+
+
+def main(args: argparse.Namespace) -> int:
+    import torch
+
+    from pavenet_sdk.checkpoint import save_checkpoint
+    from pavenet_sdk.model import get_preset
+    from pavenet_sdk.official.importer import (
+        OfficialImportError,
+        file_sha256,
+        import_official,
+    )
+    from pavenet_sdk.official.preprocess import PREPROCESSING, official_input_size
+
+    torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
+    preset = BACKBONES[args.backbone]
+    if args.video_size is not None:
+        input_size = official_input_size(*args.video_size)
+    else:
+        input_size = args.input_size or (800, 1333)
+    cfg = get_preset(preset).replace(input_size=input_size)
+    name = args.name or f"{preset}-official"
+    print(f"importing {args.checkpoint} as {preset} (input {input_size[0]}x{input_size[1]})")
+    try:
+        model, report = import_official(args.checkpoint, cfg)
+    except OfficialImportError as exc:
+        print(f"import failed: the checkpoint does not match {preset}:\n{exc.report.format()}")
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"import failed: {exc}")
+        return 2
+    print(report.format())
+    source = {
+        "file": args.checkpoint.name,
+        "sha256": file_sha256(args.checkpoint),
+        "preset": preset,
+        "imported_tensors": report.mapped,
+        "skipped": dict(report.skipped),
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    ckpt = args.out / f"{name}.pt"
+    save_checkpoint(ckpt, model, official_source=source, preprocessing=PREPROCESSING)
+    print(f"checkpoint written to {ckpt}")
+    if args.export:
+        from pavenet_sdk.export import export_package
+
+        formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+        package = args.out / f"{name}-{input_size[0]}x{input_size[1]}"
+        export_package(
+            model, package, formats, name=name,
+            preprocessing=PREPROCESSING, official_source=source,
+        )  # fmt: skip
+        print(f"model package written to {package} ({', '.join(formats)})")
+    return 0
