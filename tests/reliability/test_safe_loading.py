@@ -128,18 +128,26 @@ FUZZED_KEYS = list(_valid_manifest())
 
 
 @settings(max_examples=300, deadline=None)
-@given(key=st.sampled_from(FUZZED_KEYS + ["unknown_extra"]), value=JSON, drop=st.booleans())
-def test_manifest_fuzz_only_ever_raises_package_error(key, value, drop):
+@given(
+    key=st.sampled_from(FUZZED_KEYS + ["unknown_extra"]),
+    value=JSON,
+    how=st.sampled_from(["replace", "drop", "replace_item"]),
+    item=st.integers(0, 3),
+)
+def test_manifest_fuzz_only_ever_raises_package_error(key, value, how, item):
+    """Random JSON in any field, or in one item of a list field: valid or PackageError."""
     manifest = _valid_manifest()
-    if drop and key in manifest:
+    if how == "drop" and key in manifest:
         del manifest[key]
+    elif how == "replace_item" and isinstance(manifest.get(key), list) and manifest[key]:
+        manifest[key][item % len(manifest[key])] = value
     else:
         manifest[key] = value
     try:
         validate_manifest(manifest)
     except PackageError as exc:
-        assert key in str(exc) or "version" in str(exc) or "num_joints" in str(exc)
-        return
+        named = (key, "version", "num_joints", "num_tokens")
+        assert any(word in str(exc) for word in named), exc
 
 
 @pytest.mark.parametrize(

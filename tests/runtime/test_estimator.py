@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pavenet_sdk.runtime.backends import available_backends
+from pavenet_sdk.runtime.package import PackageError
 
 torch = pytest.importorskip("torch")
 from pavenet_sdk.runtime.estimator import Estimator  # noqa: E402
@@ -148,3 +149,27 @@ def test_unknown_backend_and_missing_model(micro_model):
         Estimator("/nonexistent/model")
     with pytest.raises(ValueError, match="threads"):
         Estimator(package, threads=0)
+
+
+def test_openvino_reads_a_package_with_onnx_graphs_only(micro_model, tmp_path):
+    import json
+    import shutil
+
+    if not {"onnx", "openvino"} <= set(BACKENDS):
+        pytest.skip("needs onnxruntime and openvino")
+    _, package = micro_model
+    onnx_only = tmp_path / "onnx-only"
+    onnx_only.mkdir()
+    for name in ("encoder.onnx", "decoder.onnx"):
+        shutil.copy(package / name, onnx_only / name)
+    manifest = json.loads((package / "manifest.json").read_text())
+    (onnx_only / "manifest.json").write_text(json.dumps({**manifest, "formats": ["onnx"]}))
+    frames = _frames(3)
+    ours = Estimator(onnx_only, backend="openvino", score_threshold=0.0)
+    reference = Estimator(package, backend="openvino", score_threshold=0.0)
+    for est in (ours, reference):
+        est.results = [r for f in frames for r in est.push_frame(f)] + est.flush()
+    for a, b in zip(ours.results, reference.results, strict=True):
+        np.testing.assert_allclose(a.keypoints, b.keypoints, atol=1e-3)
+    with pytest.raises(PackageError, match="no graphs the 'torch' backend reads"):
+        Estimator(onnx_only, backend="torch")

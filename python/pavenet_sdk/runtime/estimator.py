@@ -109,7 +109,8 @@ class Estimator:
         the engine.
         """
         manifest, root = self.package.manifest, self.package.root
-        files = GRAPH_FILES[self.backend_name]
+        fmt = self.backend_name if self.backend_name in self.package.formats else "onnx"
+        files = GRAPH_FILES[fmt]
         encoder, decoder = files.get("encoder", files.get("checkpoint")), files.get("decoder")
         in_h, in_w = self.package.input_size
         try:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from pavenet_sdk.runtime.package import ModelPackage
+from pavenet_sdk.runtime.package import ModelPackage, PackageError
 
 # preference order for backend="auto", fastest first as measured on the bundled model
 # (benchmarks/results/backends.json): TorchScript and eager torch call the fused native op,
@@ -62,12 +62,17 @@ def resolve_backend(name: str, package: ModelPackage) -> str:
         return name
     installed = available_backends()
     for candidate in BACKENDS:
-        if candidate in installed and candidate in package.formats:
+        if candidate in installed and can_run(candidate, package):
             return candidate
     raise RuntimeError(
         f"no backend can run {package.root}: it holds {package.formats}, installed engines: "
         f"{installed or 'none'}; install one with pip install 'pavenet-sdk[onnx]'"
     )
+
+
+def can_run(name: str, package: ModelPackage) -> bool:
+    """Whether ``package`` holds graphs backend ``name`` reads (OpenVINO also reads ONNX)."""
+    return name in package.formats or (name == "openvino" and "onnx" in package.formats)
 
 
 def load_backend(name: str, package: ModelPackage, threads: int, precision: str) -> Backend:
@@ -81,6 +86,12 @@ def load_backend(name: str, package: ModelPackage, threads: int, precision: str)
         raise ImportError(
             f"backend {name!r} needs {engine}: pip install 'pavenet-sdk[{extra}]'"
         ) from exc
+    if not can_run(name, package):
+        raise PackageError(
+            f"package {package.root} has no graphs the {name!r} backend reads "
+            f"(it has: {', '.join(package.formats)}); export them with "
+            f"`pavenet export CKPT --format {name}` or pick another backend"
+        )
     module = importlib.import_module(module_name)
     return module.load(package, threads=threads, precision=precision)
 

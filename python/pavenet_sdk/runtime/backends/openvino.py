@@ -30,8 +30,10 @@ class OpenVinoBackend:
                 )
         self.precision = precision
         config = {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": _HINTS[precision]}
-        self._encoder = _compile(core, package.graph("openvino", "encoder"), config)
-        self._decoder = _compile(core, package.graph("openvino", "decoder"), config)
+        # OpenVINO reads ONNX directly, so a package may ship ONNX graphs alone
+        fmt = "openvino" if "openvino" in package.formats else "onnx"
+        self._encoder = _compile(core, package.graph(fmt, "encoder"), config)
+        self._decoder = _compile(core, package.graph(fmt, "decoder"), config)
         # an infer request serves one call at a time: one pair per thread
         self._local = threading.local()
 
