@@ -33,9 +33,11 @@ py::tuple letterbox(const py::handle& image_obj, int64_t out_h, int64_t out_w, b
   if (image.shape(0) < 1 || image.shape(1) < 1) {
     throw py::value_error("image is empty: shape " + shape_of(image));
   }
-  if (out_h < 1 || out_w < 1) {
-    throw py::value_error("output size must be >= 1, got " + std::to_string(out_h) + " x " +
-                          std::to_string(out_w));
+  // a cap keeps the size arithmetic far from overflow and the allocation sane
+  constexpr int64_t kMaxSide = 16384;
+  if (out_h < 1 || out_w < 1 || out_h > kMaxSide || out_w > kMaxSide) {
+    throw py::value_error("output size must be in [1, " + std::to_string(kMaxSide) + "], got " +
+                          std::to_string(out_h) + " x " + std::to_string(out_w));
   }
   ImageU8 view;
   view.data = static_cast<const uint8_t*>(image.data());

@@ -26,32 +26,18 @@ MODULE_PREFIX = "module."  # DistributedDataParallel wrapper prefix
 
 # numpy objects an mmcv ``meta`` entry may hold (scalars such as a best score, or small
 # arrays); anything inside them still goes through the restricted unpickler
+_MULTIARRAY = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
+_DTYPE_NAMES = "Bool Int8 Int16 Int32 Int64 UInt8 UInt16 UInt32 UInt64 Float16 Float32 Float64 Str"
 _NUMPY_SAFE_GLOBALS: list[Any] = [
     np.dtype,
     np.ndarray,
-    (np._core.multiarray.scalar, "numpy.core.multiarray.scalar"),
-    (np._core.multiarray._reconstruct, "numpy.core.multiarray._reconstruct"),
-    np._core.multiarray.scalar,
-    np._core.multiarray._reconstruct,
+    _MULTIARRAY.scalar,
+    _MULTIARRAY._reconstruct,
+    # files written with numpy 1.x name the module numpy.core
+    (_MULTIARRAY.scalar, "numpy.core.multiarray.scalar"),
+    (_MULTIARRAY._reconstruct, "numpy.core.multiarray._reconstruct"),
     # numpy >= 2 pickles a scalar's dtype through its class
-    *(
-        getattr(np.dtypes, f"{name}DType")
-        for name in (
-            "Bool",
-            "Int8",
-            "Int16",
-            "Int32",
-            "Int64",
-            "UInt8",
-            "UInt16",
-            "UInt32",
-            "UInt64",
-            "Float16",
-            "Float32",
-            "Float64",
-            "Str",
-        )
-    ),  # fmt: skip
+    *(getattr(np.dtypes, f"{n}DType") for n in _DTYPE_NAMES.split() if hasattr(np, "dtypes")),
 ]
 
 
