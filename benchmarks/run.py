@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import sys
 import time
@@ -19,7 +20,8 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "python"))
+    if importlib.util.find_spec("pavenet_sdk") is None:  # a source checkout, not installed
+        sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "python"))
 
 SECTIONS = ("encoder_cache", "crowd_scaling", "fused_kernel", "backends", "memory", "roofline")
 

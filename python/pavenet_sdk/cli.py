@@ -31,12 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pavenet-sdk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"pavenet_sdk.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"pavenet_sdk.commands.{module_name}":
-                continue  # command not part of this build
-            raise
+        module = importlib.import_module(f"pavenet_sdk.commands.{module_name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(_main=module.main)

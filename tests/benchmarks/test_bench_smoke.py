@@ -41,7 +41,7 @@ def test_parse_sections():
 
 
 def test_cli_rejects_unknown_section():
-    env = dict(os.environ, PYTHONPATH=str(REPO / "python"))
+    env = dict(os.environ)  # the package under test: installed, or on the caller's PYTHONPATH
     out = subprocess.run(
         [sys.executable, "-m", "pavenet_sdk.cli", "bench", "--only", "nope"],
         env=env, capture_output=True, text=True, timeout=60, cwd=REPO,
@@ -53,7 +53,7 @@ def test_cli_rejects_unknown_section():
 @pytest.mark.slow
 def test_smoke_suite_writes_every_result(tmp_path):
     pytest.importorskip("torch")
-    env = dict(os.environ, PYTHONPATH=str(REPO / "python"), OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     out = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "run.py"), "--smoke", "--out", str(tmp_path)],
         env=env, capture_output=True, text=True, timeout=300, cwd=REPO,

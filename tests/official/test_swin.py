@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from pavenet_sdk.model import ModelConfig, build_model, get_preset
+from pavenet_sdk.model.config import BackboneConfig
 from pavenet_sdk.model.swin import PatchMerging, ShiftWindowMSA, relative_position_index
 from pavenet_sdk.official.importer import import_state_dict, key_map_for
 
@@ -54,7 +55,9 @@ def test_preset_and_config_round_trip():
         "frozen_stages",
         "norm",
     }
-    with pytest.raises(ValueError, match="backbone.type"):
+    switched = get_preset("paper-r50").replace(**{"backbone.type": "swin", "name": "x"})
+    assert switched.backbone == BackboneConfig(type="swin", frozen_stages=1)
+    with pytest.raises(ValueError, match="backbone.type must be one of"):
         get_preset("paper-r50").replace(**{"backbone.type": "vit"})
     with pytest.raises(ValueError, match="divisible"):
         _small_swin(**{"backbone.stage_heads": (3, 2, 4, 8)})

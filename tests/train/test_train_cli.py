@@ -16,6 +16,7 @@ pytest.importorskip("scipy")
 from pavenet_sdk.cli import main as cli_main  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_PARENT = Path(cli_main.__code__.co_filename).resolve().parents[1]  # installed or source
 SMOKE = ROOT / "configs" / "ci-smoke.toml"
 
 
@@ -99,7 +100,7 @@ def test_bad_cli_input(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_torchrun_two_cpu_processes(tmp_path: Path) -> None:
     out = tmp_path / "ddp"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "python"), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(PACKAGE_PARENT), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "pavenet_sdk.cli", "train", str(SMOKE), "--out", str(out), "--max-steps", "2",
            "--no-progress", "--device", "cpu", "--set", "eval.videos=0"]  # fmt: skip

@@ -37,6 +37,11 @@ def _fmt(n: float) -> str:
     return f"{n:,.0f}"
 
 
+def _like_official_r50(cfg) -> bool:
+    """Whether the official ResNet-50 inventory and the paper's figures apply to ``cfg``."""
+    return cfg.backbone.type == "resnet" and cfg.backbone.depth == 50 and cfg.d_model == 256
+
+
 def _param_table(model, official_path) -> dict:
     from pavenet_sdk.model.inventory import (
         COMPONENTS,
@@ -48,7 +53,7 @@ def _param_table(model, official_path) -> dict:
 
     ours = count_by_component(model_inventory(model.state_dict()))
     cfg = model.cfg
-    comparable = cfg.backbone.depth == 50 and cfg.d_model == 256  # the official R50's shape
+    comparable = _like_official_r50(cfg)
     path = official_path or (official_inventory_path() if comparable else None)
     official = count_by_component(read_official_inventory(path)) if path else None
     header = f"{'component':<16}{'ours':>14}"
@@ -92,7 +97,7 @@ def _flops(model, params: dict) -> dict:
             f"matmuls {f['dense'] / 1e9:.2f} (value projections {f['value_proj'] / 1e9:.2f}) "
             f"+ deformable sampling {f['sampling'] / 1e9:.2f}"
         )
-    if cfg.backbone.depth == 50 and cfg.d_model == 256:
+    if _like_official_r50(model.cfg):
         print(
             f"  paper (R50, 800x1333): STPD {PAPER_STPD[0] / 1e6:.2f} M / "
             f"{PAPER_STPD[1] / 1e9:.2f} GFLOPs, STJD {PAPER_STJD[0] / 1e6:.2f} M / "

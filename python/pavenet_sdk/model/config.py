@@ -297,7 +297,7 @@ class ModelConfig:
     def replace(self, **changes: Any) -> ModelConfig:
         """Copy with changes; nested fields use dotted keys, e.g. ``{"encoder.num_layers": 1}``
         (pass them with ``**{...}``)."""
-        d = self.to_dict()
+        d = dataclasses.asdict(self)  # every field, also the Swin ones to_dict leaves out
         for key, value in changes.items():
             node = d
             *parents, leaf = key.split(".")
