@@ -19,25 +19,6 @@ _TMP = tempfile.TemporaryDirectory(prefix="pavenet-bench-")
 _PACKAGES: dict[tuple, Path] = {}
 
 
-def micro_config():
-    """The tiny preset shrunk to a 64x64 input (smoke runs): same structure, every part kept."""
-    from pavenet_sdk.model import get_preset
-
-    return get_preset("tiny").replace(
-        input_size=(64, 64),
-        **{
-            "encoder.num_layers": 1,
-            "encoder.ffn_dim": 64,
-            "pose_decoder.num_layers": 2,
-            "pose_decoder.num_queries": 12,
-            "pose_decoder.ffn_dim": 64,
-            "pose_decoder.mlp_hidden": 32,
-            "joint_decoder.ffn_dim": 64,
-            "backbone.width": 8,
-            "top_k": 6,
-        },
-    )
-
 
 def configs(mode: Mode) -> dict:
     """Model name -> base config (T = 1) measured in this mode.
@@ -47,7 +28,7 @@ def configs(mode: Mode) -> dict:
     from pavenet_sdk.model import get_preset
 
     if mode.micro:
-        micro = micro_config()
+        micro = get_preset("micro")
         r50 = micro.replace(**{"backbone.depth": 50, "backbone.width": 8})
         return {"tiny": micro, "paper-r50": r50}
     out = {"tiny": get_preset("tiny")}

@@ -54,22 +54,7 @@ def export_micro_package(out_dir: str) -> str:
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    cfg = get_preset("tiny").replace(
-        input_size=(64, 64),
-        T=1,
-        **{
-            "encoder.num_layers": 1,
-            "encoder.ffn_dim": 64,
-            "pose_decoder.num_layers": 2,
-            "pose_decoder.num_queries": 12,
-            "pose_decoder.ffn_dim": 64,
-            "pose_decoder.mlp_hidden": 32,
-            "joint_decoder.ffn_dim": 64,
-            "backbone.width": 8,
-            "top_k": 6,
-        },
-    )
-    export_package(build_model(cfg).eval(), out_dir, ["onnx"], name="soak-micro")
+    export_package(build_model(get_preset("micro")).eval(), out_dir, ["onnx"], name="soak-micro")
     return out_dir
 
 

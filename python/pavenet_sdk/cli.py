@@ -27,7 +27,9 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pavenet", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="pavenet", description="End-to-end multi-person pose estimation in video (PAVE-Net)."
+    )
     parser.add_argument("--version", action="version", version=f"pavenet-sdk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():

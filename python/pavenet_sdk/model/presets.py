@@ -48,7 +48,31 @@ def _tiny() -> ModelConfig:
     )
 
 
-PRESETS = {"paper-r50": _paper_r50, "paper-swinl": _paper_swinl, "tiny": _tiny}
+def _micro() -> ModelConfig:
+    """``tiny`` shrunk to a 64x64 input: every part kept, for tests and smoke benchmarks."""
+    return _tiny().replace(
+        name="micro",
+        input_size=(64, 64),
+        top_k=6,
+        **{
+            "encoder.num_layers": 1,
+            "encoder.ffn_dim": 64,
+            "pose_decoder.num_layers": 2,
+            "pose_decoder.num_queries": 12,
+            "pose_decoder.ffn_dim": 64,
+            "pose_decoder.mlp_hidden": 32,
+            "joint_decoder.ffn_dim": 64,
+            "backbone.width": 8,
+        },
+    )
+
+
+PRESETS = {
+    "paper-r50": _paper_r50,
+    "paper-swinl": _paper_swinl,
+    "tiny": _tiny,
+    "micro": _micro,
+}
 
 
 def get_preset(name: str) -> ModelConfig:
