@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pavenet_sdk
+
 from . import models
 from .common import REPO, Mode, environment, log
 
@@ -53,7 +55,8 @@ def worker(package: str, backend: str, streams: int, frames: int, size: tuple[in
 def _spawn(package: Path, backend: str, streams: int, frames: int, size) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO), str(REPO / "python"), env.get("PYTHONPATH", "")]
+        # benchmarks/ and the very pavenet_sdk this process uses (installed or source tree)
+        [str(REPO), str(Path(pavenet_sdk.__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
     )
     cmd = [sys.executable, "-m", "benchmarks.memory", str(package), backend, str(streams),
            str(frames), f"{size[0]}x{size[1]}"]  # fmt: skip

@@ -22,10 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def find_benchmarks() -> Path | None:
-    """The source tree's ``benchmarks/`` folder: ``$PAVENET_BENCHMARKS`` or next to python/."""
+    """The source tree's ``benchmarks/`` folder: ``$PAVENET_BENCHMARKS``, next to python/ (a
+    source checkout) or in the working directory (an installed package run from a checkout)."""
     env = os.environ.get("PAVENET_BENCHMARKS")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[3] / "benchmarks")
+    candidates += [Path(__file__).resolve().parents[3] / "benchmarks", Path.cwd() / "benchmarks"]
     return next((p for p in candidates if (p / "run.py").is_file()), None)
 
 
