@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pavenet_sdk import native
 from pavenet_sdk.runtime.backends import available_backends
 from pavenet_sdk.runtime.package import PackageError
 
@@ -173,3 +174,24 @@ def test_openvino_reads_a_package_with_onnx_graphs_only(micro_model, tmp_path):
         np.testing.assert_allclose(a.keypoints, b.keypoints, atol=1e-3)
     with pytest.raises(PackageError, match="no graphs the 'torch' backend reads"):
         Estimator(onnx_only, backend="torch")
+
+
+def test_bundled_model_backends_match_its_torch_weights():
+    from pavenet_sdk.checkpoint import load_model
+    from pavenet_sdk.data.synthetic import generate_clip
+    from pavenet_sdk.runtime.models import resolve_model
+
+    package = resolve_model(None)
+    model = load_model(package / "model.pt")
+    frames = generate_clip("occlusion", seed=5, num_frames=3, num_persons=4).frames
+    for backend in [b for b in ("onnx", "openvino") if b in BACKENDS]:
+        est = Estimator(package, backend=backend)
+        images = [native.letterbox(f, *est.package.input_size)[0] for f in frames]
+        memories = np.stack([est.backend.encode(image[None]) for image in images])
+        with torch.no_grad():
+            window = torch.stack([model.encode_frame(torch.from_numpy(i[None]))[0] for i in images])
+            expected = model.decode_window(window[None])
+        got = dict(zip(("poses", "logits", "sigmas"), est.backend.decode(memories), strict=True))
+        for key, tol in TOLERANCE.items():
+            np.testing.assert_allclose(got[key], expected[key][0].numpy(), atol=tol, rtol=1e-3)
+
