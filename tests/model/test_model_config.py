@@ -18,7 +18,7 @@ def test_paper_preset_matches_the_spec():
     assert (cfg.joint_decoder.num_layers, cfg.joint_decoder.num_points) == (2, 4)
     assert (cfg.top_k, cfg.T, cfg.num_frames, cfg.input_size) == (20, 1, 3, (800, 1333))
     assert cfg.backbone.depth == 50 and cfg.backbone.frozen_stages == 1
-    # 800x1333 gives the 22,223 tokens of cpu-notes.md
+    # 800x1333 gives the 22,223 tokens per frame of the paper configuration
     assert cfg.level_shapes == [(100, 167), (50, 84), (25, 42), (13, 21)]
     assert cfg.num_tokens == 22223
 
