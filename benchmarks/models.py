@@ -82,7 +82,7 @@ def bundled_tiny() -> Path | None:
 @cache
 def clip_frames(persons: int, frames: int, size: tuple[int, int], seed: int = 0) -> tuple:
     """BGR uint8 frames of a synthetic clip with ``persons`` people, ``size`` = (w, h)."""
-    from pavenet_sdk.data.synthetic import generate_clip
+    from pavenet_sdk.data.synth import generate_clip
 
     clip = generate_clip("mixed", seed=seed, num_frames=frames, num_persons=persons, size=size)
     return tuple(np.ascontiguousarray(f) for f in clip.frames)

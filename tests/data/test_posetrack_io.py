@@ -9,13 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pavenet_sdk.data.posetrack import (
-    MIN_SCORE,
-    POSETRACK18_KEYPOINTS,
-    load_posetrack,
-    write_posetrack18,
-)
-from pavenet_sdk.data.types import JOINT_NAMES, Frame, Person, Sequence
+from pavenet_sdk.data.posetrack import MIN_SCORE, load_posetrack, write_posetrack18
+from pavenet_sdk.data.types import Frame, Person, Sequence
+from pavenet_sdk.layouts import POSETRACK18_JOINTS, POSETRACK_15
 
 
 def _shared() -> Path:
@@ -26,7 +22,7 @@ def _shared() -> Path:
 
 MINI = _shared()
 needs_mini = pytest.mark.skipif(not MINI.is_dir(), reason="shared PoseTrack sample not found")
-J = JOINT_NAMES.index
+J = POSETRACK_15.joints.index
 
 
 @needs_mini
@@ -99,19 +95,21 @@ def test_prediction_writer_format(tmp_path):
     seq = Sequence("000001_bonn_test", [Frame(0, "", True, persons), Frame(1, "", False, [])])
     data = json.loads(write_posetrack18(seq, tmp_path / "p.json").read_text())
     assert [img["file_name"] for img in data["images"]] == [
-        "images/val/000001_bonn_test/000000.jpg", "images/val/000001_bonn_test/000001.jpg"]
+        "images/val/000001_bonn_test/000000.jpg",
+        "images/val/000001_bonn_test/000001.jpg",
+    ]
     anns = data["annotations"]
     assert [a["score"] for a in anns] == pytest.approx([0.9, 0.5, 0.2])  # sorted by score
     ids = [a["track_id"] for a in anns]
     assert len(set(ids)) == 3 and all(0 <= t < 10000 for t in ids)
     assert ids[0] == 3  # the first holder of a valid id keeps it
     kps = np.array(anns[2]["keypoints"]).reshape(17, 3)
-    assert kps[POSETRACK18_KEYPOINTS.index("nose")].tolist() == [0, 0, 0]  # absent -> 0,0,0
+    assert kps[POSETRACK18_JOINTS.index("nose")].tolist() == [0, 0, 0]  # absent -> 0,0,0
     assert kps[3].tolist() == [0, 0, 0] and kps[4].tolist() == [0, 0, 0]  # ears
-    assert kps[POSETRACK18_KEYPOINTS.index("left_shoulder")].tolist() == [35, 10, 1]
+    assert kps[POSETRACK18_JOINTS.index("left_shoulder")].tolist() == [35, 10, 1]
     scores = np.array(anns[0]["scores"])
     assert len(scores) == 17 and scores[3] == 0 and scores[4] == 0
-    assert scores[POSETRACK18_KEYPOINTS.index("right_ankle")] == pytest.approx(0.9)
+    assert scores[POSETRACK18_JOINTS.index("right_ankle")] == pytest.approx(0.9)
     (back,) = load_posetrack(tmp_path / "p.json")
     np.testing.assert_allclose(back.frames[0].persons[0].scores, persons[1].scores)
 
@@ -156,7 +154,7 @@ def test_posetrack17_annolist(tmp_path):
 
 def _pt18(kps17: list[float], **extra) -> dict:
     ann = {"id": 1, "image_id": 7, "track_id": 0, "keypoints": kps17, **extra}
-    category = {"name": "person", "keypoints": list(POSETRACK18_KEYPOINTS)}
+    category = {"name": "person", "keypoints": list(POSETRACK18_JOINTS)}
     image = {"id": 7, "file_name": "images/val/000001_bonn_test/000000.jpg"}
     return {"images": [image], "annotations": [ann], "categories": [category]}
 
@@ -208,10 +206,10 @@ def test_split_layout(tmp_path):
 
 
 def test_synthetic_dataset_reads_and_evaluates(tmp_path):
-    synthetic = pytest.importorskip("pavenet_sdk.data.synthetic")
+    from pavenet_sdk.data.synth import write_dataset
     from pavenet_sdk.eval import evaluate_posetrack
 
-    synthetic.write_dataset(tmp_path, preset="easy", seed=3, videos=2, frames=3, split="val")
+    write_dataset(tmp_path, preset="easy", seed=3, videos=2, frames=3, split="val")
     seqs = load_posetrack(tmp_path, split="val")
     assert len(seqs) == 2 and all(len(s.frames) == 3 for s in seqs)
     assert all(Path(f.image_path).is_file() for s in seqs for f in s.frames)

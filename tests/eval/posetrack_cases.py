@@ -6,7 +6,8 @@ import json
 import os
 from pathlib import Path
 
-from pavenet_sdk.data.posetrack import POSETRACK18_KEYPOINTS, POSEVAL_JOINT_NAMES
+from pavenet_sdk.data.posetrack import POSEVAL_JOINT_NAMES
+from pavenet_sdk.layouts import POSETRACK18_JOINTS
 
 # canonical GT person "A": head box diagonal 50 -> head size 30 px, PCKh radius 15 px
 POSE_A = {
@@ -38,7 +39,7 @@ def person(pose: dict | None = None, *, score: float | None = 0.9, head=HEAD_A, 
     """
     pose = POSE_A if pose is None else pose
     kps, scores = [], []
-    for name in POSETRACK18_KEYPOINTS:
+    for name in POSETRACK18_JOINTS:
         if raw and name in raw:
             kps += list(raw[name])
         elif name in pose:
@@ -71,7 +72,7 @@ def video(frames: list[list[dict]], *, seq: str = SEQ, ignore=None, categories=T
             anns.append({**ann, "id": image_id * 100 + i, "image_id": image_id})
     data = {"images": images, "annotations": anns}
     if categories:
-        data["categories"] = [{"id": 1, "name": "person", "keypoints": list(POSETRACK18_KEYPOINTS)}]
+        data["categories"] = [{"id": 1, "name": "person", "keypoints": list(POSETRACK18_JOINTS)}]
     return data
 
 
@@ -83,7 +84,7 @@ def video17(frames: list[list[dict]], *, seq: str = "bonn_5sec/000342_mpii") -> 
         for ann in persons:
             pts = []
             for pid, name in enumerate(POSEVAL_JOINT_NAMES):
-                slot = POSETRACK18_KEYPOINTS.index(name)
+                slot = POSETRACK18_JOINTS.index(name)
                 x, y, v = ann["keypoints"][3 * slot : 3 * slot + 3]
                 if (x, y, v) != (0, 0, 0):
                     pt = {"id": [pid], "x": [x], "y": [y], "is_visible": [1]}

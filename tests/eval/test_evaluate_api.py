@@ -16,6 +16,7 @@ from pavenet_sdk.cli import main as cli_main
 from pavenet_sdk.data.posetrack import load_posetrack, write_posetrack18_videos
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.eval import TABLE_COLUMNS, evaluate_posetrack, evaluate_sequences
+from pavenet_sdk.layouts import COCO_17, POSETRACK_15
 
 MINI = shared_data()
 needs_mini = pytest.mark.skipif(not MINI.is_dir(), reason="shared PoseTrack sample not found")
@@ -145,3 +146,55 @@ def test_cli_nan_becomes_null_and_errors_exit_nonzero(tmp_path, capsys):
     assert not math.isnan(data["mean"])
     assert cli_main(["eval", "--gt", str(tmp_path / "nope"), "--pred", str(tmp_path)]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def _to_layout(seqs: list[Sequence], layout) -> list[Sequence]:
+    """The same persons with keypoints (and scores) in ``layout``, by joint name (joints
+    posetrack-15 lacks are absent)."""
+    src = {name: i for i, name in enumerate(POSETRACK_15.joints)}
+    out = copy.deepcopy(seqs)
+    for seq in out:
+        for frame in seq.frames:
+            for p in frame.persons:
+                kps = np.zeros((layout.num_joints, 3), np.float32)
+                scores = np.zeros(layout.num_joints, np.float32)
+                for j, name in enumerate(layout.joints):
+                    if name in src:
+                        kps[j] = p.keypoints[src[name]]
+                        if p.scores is not None:
+                            scores[j] = p.scores[src[name]]
+                p.keypoints, p.scores = kps, scores if p.scores is not None else None
+    return out
+
+
+def test_predictions_in_another_layout_are_matched_by_name(tmp_path):
+    gt = random_dataset(100, 3)
+    pred = noisy_predictions(gt, sigma=3.0)
+    same = evaluate_sequences(gt, pred)
+    r = evaluate_sequences(gt, _to_layout(pred, COCO_17), pred_layout="coco-17")
+    for name in POSETRACK_15.joints:  # head_bottom and head_top are never predicted
+        expected = 0.0 if name in ("head_bottom", "head_top") else same["joints"][name]
+        assert r["joints"][name] == pytest.approx(expected), name
+    assert 20.0 < r["joints"]["nose"] < 95.0
+    # the same predictions written to PoseTrack files by the writer, scored as poseval would
+    noisy = _to_layout(noisy_predictions(gt, sigma=8.0), COCO_17)
+    write_posetrack18_videos(gt, tmp_path / "gt", scores=False, image_root="/d")
+    write_posetrack18_videos(noisy, tmp_path / "pred", scores=True, image_root="/d",
+                             layout="coco-17")  # fmt: skip
+    from_files = evaluate_posetrack(tmp_path / "gt", tmp_path / "pred")
+    in_memory = evaluate_sequences(gt, noisy, pred_layout="coco-17")
+    for key in TABLE_COLUMNS:
+        assert from_files[key] == pytest.approx(in_memory[key], abs=1e-6), key
+    assert 5.0 < in_memory["mean"] < 80.0
+    with pytest.raises(ValueError, match=r"\(17, 3\) for layout 'coco-17'"):
+        evaluate_sequences(gt, pred, pred_layout="coco-17")
+
+
+def test_ground_truth_in_coco17_lacks_the_head_joints():
+    gt = random_dataset(100, 2)
+    r = evaluate_sequences(_to_layout(gt, COCO_17), _to_layout(copy.deepcopy(gt), COCO_17),
+                           gt_layout="coco-17", pred_layout="coco-17")  # fmt: skip
+    assert r["num_gt"]["head_top"] == r["num_gt"]["head_bottom"] == 0
+    assert r["num_gt"]["nose"] > 0 and r["joints"]["nose"] == 100.0
+    assert r["joints"]["head_top"] == 0.0  # neither annotated nor predicted: poseval's 0
+    assert r["mean"] == pytest.approx(1300 / 15)

@@ -16,8 +16,8 @@ from posetrack_cases import (
     write_case,
 )
 
-from pavenet_sdk.data.types import JOINT_NAMES
 from pavenet_sdk.eval import evaluate_posetrack
+from pavenet_sdk.layouts import POSETRACK_15
 
 FAR = shift(POSE_A, 400, 0)
 GROUPS = ("head", "shoulder", "elbow", "wrist", "hip", "knee", "ankle")
@@ -30,7 +30,7 @@ def run(tmp_path, gt_frames, pred_frames, **kw) -> dict:
 
 
 def assert_all(result: dict, value: float) -> None:
-    for name in JOINT_NAMES:
+    for name in POSETRACK_15.joints:
         assert result["joints"][name] == pytest.approx(value, abs=1e-9), name
     for key in (*GROUPS, "mean"):
         assert result[key] == pytest.approx(value, abs=1e-9), key
@@ -152,7 +152,7 @@ def test_prediction_keeps_its_best_gt_listed_second(tmp_path):
     p2["nose"] = (POSE_A["nose"][0] + 40, POSE_A["nose"][1])
     r = run(tmp_path, [[_b_person(track_id=1), person(score=None)]], [[person(p2, score=0.8)]])
     assert r["joints"]["nose"] == 0.0  # 40 px from A's nose
-    for name in JOINT_NAMES[1:]:
+    for name in POSETRACK_15.joints[1:]:
         assert r["joints"][name] == 50.0, name  # 1 TP of 2 GT (ankles: 12 px from A's)
     assert r["head"] == pytest.approx(100 / 3)
     assert r["mean"] == pytest.approx(14 * 50 / 15)

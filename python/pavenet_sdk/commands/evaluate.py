@@ -1,53 +1,184 @@
-"""``pavenet eval``: PoseTrack per-joint AP / mAP of prediction files, computed like poseval."""
+"""``pavenet eval``: PoseTrack mAP (poseval-exact) or COCO keypoint AP of predictions.
+
+Ground truth and predictions are PoseTrack JSON (a folder of per-video files, or one file) or
+COCO keypoints JSON (one file), told apart by their contents: a folder, a PoseTrack 2017
+``annolist`` or a person category naming ``head_bottom`` is PoseTrack, any other file COCO.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
 
-HELP = "PoseTrack mAP (poseval-exact) of per-video prediction JSON files against ground truth"
+HELP = "PoseTrack mAP (poseval-exact) or COCO keypoint AP of predictions against ground truth"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gt", required=True, metavar="DIR",
-                        help="folder of per-video ground-truth JSON (PoseTrack 2018/21 or 2017)")
-    parser.add_argument("--pred", required=True, metavar="DIR",
-                        help="folder with one prediction file per GT file, same basename")
+    parser.add_argument(
+        "--gt",
+        required=True,
+        metavar="PATH",
+        help="ground truth: a folder of per-video PoseTrack JSON (2018/21 or "
+        "2017), one PoseTrack file or one COCO keypoints file",
+    )
+    parser.add_argument(
+        "--pred",
+        required=True,
+        metavar="PATH",
+        help="predictions: for a PoseTrack folder, a folder with one file per GT "
+        "file (same basename); else a file in either format",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=("posetrack", "coco"),
+        default="posetrack",
+        help="posetrack: per-joint AP / mAP exactly as poseval (default); "
+        "coco: OKS AP, AP50, AP75 and AR computed by pycocotools",
+    )
+    parser.add_argument(
+        "--layout",
+        default=None,
+        metavar="NAME",
+        help="joint layout the ground truth is read into (default: posetrack-15 "
+        "for PoseTrack files, coco-17 for COCO files)",
+    )
+    parser.add_argument(
+        "--pred-layout",
+        default=None,
+        metavar="NAME",
+        help="joint layout the predictions are read into (default: --layout if given, else "
+        "as for the ground truth, by the predictions' format)",
+    )
+    parser.add_argument(
+        "--subset",
+        default=None,
+        metavar="JOINTS",
+        help="coco metric: the joints scored: 'all', 'limbs' (the 12 limb joints "
+        "every layout shares) or comma-separated names (default: all joints "
+        "when the layouts agree, else the shared ones)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the numbers to this JSON file")
     parser.add_argument("--joints", action="store_true", help="also print the 15 per-joint APs")
     parser.add_argument("--no-check-names", dest="check_names", action="store_false",
                         help="accept file and sequence names poseval would refuse")  # fmt: skip
 
 
-def _finite(value):
-    """NaN (a joint without ground truth) -> None, so the JSON stays standard."""
+def _finite(value: Any) -> Any:
+    """NaN (undefined, e.g. a joint without ground truth) -> None, so the JSON stays standard."""
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
-    return None if isinstance(value, float) and value != value else value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def file_format(path: Path) -> str:
+    """``"posetrack"`` or ``"coco"`` (module docstring); raises ValueError for non-JSON."""
+    if path.is_dir():
+        return "posetrack"
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = json.load(fh)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict) and "annolist" in data:
+        return "posetrack"
+    categories = data.get("categories") if isinstance(data, dict) else None
+    names = [n for c in categories or [] if isinstance(c, dict) for n in c.get("keypoints", [])]
+    return "posetrack" if "head_bottom" in names else "coco"
+
+
+def read_sequences(path: Path, layout: str | None) -> tuple[list, Any]:
+    """Sequences of a PoseTrack or COCO path, and the layout they were read into."""
+    from pavenet_sdk.layouts import get_layout
+
+    fmt = file_format(path)
+    layout = get_layout(layout or ("posetrack-15" if fmt == "posetrack" else "coco-17"))
+    if fmt == "posetrack":
+        import numpy as np
+
+        from pavenet_sdk.data.posetrack import load_posetrack
+
+        return load_posetrack(path, dtype=np.float64, layout=layout), layout
+    from pavenet_sdk.data.coco import read_coco_keypoints
+
+    return read_coco_keypoints(path, layout=layout), layout
+
+
+def subset_joints(text: str | None, layout: Any) -> tuple[str, ...] | None:
+    """``--subset`` -> joint names (None: the evaluator's default)."""
+    from pavenet_sdk.layouts import LIMB_JOINTS
+
+    if text is None:
+        return None
+    if text == "all":
+        return tuple(layout.joints)
+    if text == "limbs":
+        return LIMB_JOINTS
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise ValueError(f"--subset: give 'all', 'limbs' or joint names, got {text!r}")
+    return names
 
 
 def main(args: argparse.Namespace) -> int:
-    import json
-    import sys
-    from pathlib import Path
+    from pavenet_sdk.cli import UsageError, user_input
 
-    from pavenet_sdk.eval import TABLE_COLUMNS, evaluate_posetrack, format_table
+    gt_path, pred_path = Path(args.gt), Path(args.pred)
+    for flag, path in (("--gt", gt_path), ("--pred", pred_path)):
+        if not path.exists():
+            raise FileNotFoundError(2, f"no such file or folder (for {flag})", str(path))
+    if args.metric != "coco" and args.subset is not None:
+        raise UsageError("--subset applies to --metric coco only")
+    if args.metric != "posetrack" and args.joints:
+        raise UsageError("--joints (per-joint APs) applies to --metric posetrack only")
+    with user_input(ValueError, KeyError):
+        if args.metric == "posetrack":
+            result = _posetrack(args, gt_path, pred_path)
+        else:
+            try:
+                result = _coco(args, gt_path, pred_path)
+            except ImportError as exc:
+                raise UsageError(str(exc)) from exc
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_finite(result), indent=2), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
 
-    try:
-        result = evaluate_posetrack(args.gt, args.pred, check_names=args.check_names)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"pavenet eval: error: {exc}", file=sys.stderr)
-        return 2
+
+def _posetrack(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict:
+    from pavenet_sdk.eval import TABLE_COLUMNS, evaluate_posetrack, evaluate_sequences, format_table
+
+    if gt_path.is_dir() and pred_path.is_dir():  # per-video files, exactly as poseval pairs them
+        result = evaluate_posetrack(gt_path, pred_path, check_names=args.check_names)
+    else:
+        gt, gt_layout = read_sequences(gt_path, args.layout)
+        pred, pred_layout = read_sequences(pred_path, args.pred_layout or args.layout)
+        result = evaluate_sequences(gt, pred, gt_layout=gt_layout, pred_layout=pred_layout)
+        result["num_sequences"] = len(gt)
     print(f"{result['num_sequences']} sequences, {result['num_frames']} evaluated frames")
     print(format_table(result))
     if args.joints:
         for name, ap in result["joints"].items():
             print(f"  {name:<15} AP {ap:6.2f}  (GT {result['num_gt'][name]})")
-    if args.json:
-        keys = (*TABLE_COLUMNS, "joints", "precision", "recall", "num_gt", "num_frames",
-                "num_sequences")  # fmt: skip
-        payload = {k: _finite(result[k]) for k in keys}
-        path = Path(args.json)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        print(f"wrote {path}")
-    return 0
+    keys = (*TABLE_COLUMNS, "joints", "precision", "recall", "num_gt", "num_frames",
+            "num_sequences")  # fmt: skip
+    return {"metric": "posetrack", **{k: result[k] for k in keys}}
+
+
+def _coco(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict:
+    from pavenet_sdk.eval import evaluate_coco, format_coco_table
+
+    gt, gt_layout = read_sequences(gt_path, args.layout)
+    pred, pred_layout = read_sequences(pred_path, args.pred_layout or args.layout)
+    joints = subset_joints(args.subset, gt_layout)
+    result = evaluate_coco(gt, pred, gt_layout=gt_layout, pred_layout=pred_layout, joints=joints)
+    print(f"{len(gt)} sequences, {result['num_images']} evaluated frames, "
+          f"{result['num_gt']} people; {len(result['joints'])} joints of {gt_layout.name} "
+          f"(OKS sigmas of those joints)")  # fmt: skip
+    print(format_coco_table(result))
+    return {"metric": "coco", "gt_layout": gt_layout.name, "pred_layout": pred_layout.name,
+            **result}  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import time
 from pathlib import Path
@@ -27,6 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", default="f32", choices=["f32", "bf16", "f16"])
     parser.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
     parser.add_argument("--score-threshold", type=float, default=0.3)
+    parser.add_argument(
+        "--nms-oks",
+        type=_unit_interval,
+        default=None,
+        metavar="FLOAT",
+        help="drop a person whose OKS with a better-scoring one exceeds this (e.g. 0.45; "
+        "default: off)",
+    )
     parser.add_argument("--smooth", action="store_true", help="One-Euro keypoint smoothing")
     parser.add_argument("--fps", type=float, default=None, help="frame rate of image folders")
     parser.add_argument("--out", type=Path, default=None, help="annotated video to write (.mp4)")
@@ -36,15 +45,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--show-fps", action="store_true", help="print throughput at the end")
 
 
+def _unit_interval(text: str) -> float:
+    """argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
+    return value
+
+
 def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from pavenet_sdk.cli import UsageError, user_input
     from pavenet_sdk.runtime.estimator import Estimator
     from pavenet_sdk.runtime.sources import open_source
     from pavenet_sdk.runtime.writers import PoseTrackJsonWriter, VideoWriter, results_to_sequence
 
+    clip = None
     if args.demo:
-        from pavenet_sdk.data.synthetic import generate_clip
+        from pavenet_sdk.data.synth import generate_clip
 
         clip = generate_clip(**DEMO)
         fps, total, name = 25.0, len(clip.frames), "demo"
@@ -55,44 +77,59 @@ def main(args: argparse.Namespace) -> int:
             f"demo: a synthetic clip of {len(clip.frames)} frames with {DEMO['num_persons']} people"
         )
     elif args.source is None:
-        raise SystemExit("pavenet run: give a SOURCE (video, camera index, image folder) or --demo")
+        raise UsageError("give a SOURCE (video, camera index, image folder) or --demo")
     else:
-        frames, info = open_source(args.source, args.fps)
+        with user_input():
+            frames, info = open_source(args.source, args.fps)
         fps, total, name = info.fps, info.num_frames, Path(str(args.source)).stem
-    estimator = Estimator(
-        args.model,
-        backend=args.backend,
-        precision=args.precision,
-        threads=args.threads,
-        score_threshold=args.score_threshold,
-        smooth=args.smooth,
-    )
+    options = {"nms_oks": args.nms_oks} if args.nms_oks is not None else {}
+    with user_input():
+        estimator = Estimator(
+            args.model,
+            backend=args.backend,
+            precision=args.precision,
+            threads=args.threads,
+            score_threshold=args.score_threshold,
+            smooth=args.smooth,
+            **options,
+        )
     print(estimator)
-    video = VideoWriter(args.out) if args.out else None
-    poses = PoseTrackJsonWriter(args.json, video_name=name) if args.json else None
-    results, start = [], time.perf_counter()
-    for result in tqdm(
-        estimator.stream().run_frames(frames), total=total, unit="frame", disable=None
-    ):
-        if video:
-            video.write(result.plot(result.image), fps)
-        if poses:
-            poses.add(result)
-        results.append(dataclasses.replace(result, image=None))  # keep poses, not pixels
+    results, count, persons = [], 0, 0
+    start = time.perf_counter()
+    with contextlib.ExitStack() as outputs:  # closed on any exit: the files hold what was done
+        video = outputs.enter_context(VideoWriter(args.out)) if args.out else None
+        poses = outputs.enter_context(PoseTrackJsonWriter(args.json, name)) if args.json else None
+        stream = estimator.stream().run_frames(frames)
+        try:
+            for result in tqdm(stream, total=total, unit="frame", disable=None):
+                if video:
+                    video.write(result.plot(result.image), fps)
+                if poses:
+                    poses.add(result)
+                count, persons = count + 1, persons + len(result)
+                if clip is not None:  # keep poses, not pixels, for the demo's score
+                    results.append(dataclasses.replace(result, image=None))
+        except BaseException:
+            if count:
+                print(f"stopped after {count} frames; the outputs hold those frames")
+            raise
     elapsed = time.perf_counter() - start
-    for writer, path, what in ((video, args.out, "annotated video"), (poses, args.json, "poses")):
-        if writer:
-            writer.close()
+    for path, what in ((args.out, "annotated video"), (args.json, "poses")):
+        if path:
             print(f"{what}: {path}")
-    persons = sum(len(r) for r in results) / max(len(results), 1)
-    print(f"{len(results)} frames, {persons:.1f} persons per frame")
+    print(f"{count} frames, {persons / max(count, 1):.1f} persons per frame")
     if args.show_fps:
-        print(f"{len(results) / elapsed:.1f} frames/s end to end ({elapsed:.2f} s)")
-    if args.demo:
+        print(f"{count / elapsed:.1f} frames/s end to end ({elapsed:.2f} s)")
+    if clip is not None:
         from pavenet_sdk.eval import evaluate_sequences, format_table
 
         clip.sequence.name = name
-        scores = evaluate_sequences([clip.sequence], [results_to_sequence(name, results)])
+        scores = evaluate_sequences(
+            [clip.sequence],
+            [results_to_sequence(name, results)],
+            gt_layout=clip.layout,
+            pred_layout=estimator.layout,
+        )
         print("accuracy against the clip's ground truth (PoseTrack AP):")
         print(format_table(scores))
     return 0

@@ -1,7 +1,9 @@
-"""In-memory annotation types shared by the PoseTrack readers and the synthetic generator.
+"""In-memory annotation types shared by the readers, the writers, the synthetic generator and
+the evaluators.
 
-Coordinates are pixels of the original frame. Keypoints use the model's 15 PoseTrack joints
-(``JOINT_NAMES``); the 17-slot PoseTrack 2018 layout adds two (always empty) ear slots.
+The types do not know a joint layout: ``Person.keypoints`` is (K, 3) in whatever layout its
+producer states (``pavenet_sdk.layouts``; readers take a ``layout`` argument, evaluators take
+the layouts of both sides). Coordinates are pixels of the original frame.
 """
 
 from __future__ import annotations
@@ -10,37 +12,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-JOINT_NAMES: tuple[str, ...] = (
-    "nose", "head_bottom", "head_top",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
-NUM_JOINTS = len(JOINT_NAMES)
-# left/right pairs, swapped by horizontal flips
-FLIP_PAIRS: tuple[tuple[int, int], ...] = ((3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14))
-# limbs drawn by the visualiser and the synthetic renderer (joint index pairs)
-SKELETON: tuple[tuple[int, int], ...] = (
-    (0, 1), (1, 2), (1, 3), (1, 4), (3, 5), (5, 7), (4, 6), (6, 8),
-    (3, 9), (4, 10), (9, 10), (9, 11), (11, 13), (10, 12), (12, 14),
-)  # fmt: skip
-# PoseTrack 2018 17-slot order = 15 joints with left_ear/right_ear inserted at slots 3 and 4
-POSETRACK18_SLOTS: tuple[int, ...] = (0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
-# OKS sigmas of the 15 joints (pavenet-model.md section 2)
-OKS_SIGMAS = np.array(
-    [0.26, 0.79, 0.79, 0.79, 0.79, 0.72, 0.72, 0.62, 0.62, 1.07, 1.07, 0.87, 0.87, 0.89, 0.89],
-    dtype=np.float32,
-) / 10.0
-
 
 @dataclass
 class Person:
-    """One annotated person in one frame.
+    """One person in one frame (ground truth or prediction).
 
-    keypoints: (15, 3) float32, columns x px, y px, visibility (0 = not annotated).
-    head_box: (x1, y1, x2, y2) px or None.
-    scores: (15,) per-joint confidences of a prediction, or None (ground truth).
-    score: person-level confidence of a prediction, or None.
+    Attributes:
+        track_id: identity within the video (-1 when unknown).
+        keypoints: (K, 3) float32: x px, y px, presence (> 0: annotated / predicted, e.g. 1,
+            or COCO's 1 / 2 visibility; 0: not, stored as ``0, 0, 0``), K joints of the
+            producer's layout.
+        head_box: (x1, y1, x2, y2) px (PoseTrack's PCKh normalisation) or None.
+        scores: (K,) per-joint confidences of a prediction, or None (ground truth).
+        score: person-level confidence of a prediction, or None.
+        box: person box (x1, y1, x2, y2) px, or None (then the keypoint extent stands in).
+        area: object area px^2 for OKS (a COCO file's segmentation area), or None.
     """
 
     track_id: int
@@ -48,11 +34,17 @@ class Person:
     head_box: tuple[float, float, float, float] | None = None
     scores: np.ndarray | None = None
     score: float | None = None
+    box: tuple[float, float, float, float] | None = None
+    area: float | None = None
 
 
 @dataclass
 class Frame:
-    """One frame of a sequence; ``image_path`` is absolute once a reader has resolved it."""
+    """One frame of a sequence; ``image_path`` is absolute once a reader has resolved it.
+
+    ``image_size`` is (width, height) px when known; ``timestamp`` is seconds from the start
+    of the video when known.
+    """
 
     index: int
     image_path: str
@@ -61,6 +53,8 @@ class Frame:
     # polygons, each an (n, 2) float32 array of x, y px
     ignore_regions: list[np.ndarray] = field(default_factory=list)
     image_id: int | None = None
+    image_size: tuple[int, int] | None = None
+    timestamp: float | None = None
 
 
 @dataclass

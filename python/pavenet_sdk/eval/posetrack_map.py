@@ -10,51 +10,66 @@ mean of the 15 joint APs. Values are percentages.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence as SequenceABC
 from pathlib import Path
 
 import numpy as np
 
 from pavenet_sdk.data.posetrack import (
+    MAX_TRACK_ID,
     MIN_SCORE,
     POSEVAL_JOINT_NAMES,
-    load_posetrack,
     parse_posetrack,
 )
-from pavenet_sdk.data.types import JOINT_NAMES, Frame, Person, Sequence
+from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.eval.ap import GROUPS, joint_ap, joint_dict, summarize
 from pavenet_sdk.eval.matching import assign_frame, head_sizes
 from pavenet_sdk.eval.polygons import points_in_regions
+from pavenet_sdk.eval.report import one_row_table
+from pavenet_sdk.eval.sequences import as_sequences, check_frame_count, pair_by_name
+from pavenet_sdk.layouts import DEFAULT_LAYOUT, POSETRACK_15, JointLayout, get_layout
 
 __all__ = ["TABLE_COLUMNS", "evaluate_posetrack", "evaluate_sequences", "format_table"]
 
 TABLE_COLUMNS = (*GROUPS, "mean")  # head, shoulder, ..., ankle, mean (the paper's layout)
-MAX_TRACK_ID = 10000  # poseval rejects track ids >= this
-_ORDER = np.array([JOINT_NAMES.index(n) for n in POSEVAL_JOINT_NAMES])  # poseval id -> ours
 _SEQUENCE_TYPES = ("mpii", "bonn", "mpiinew")
 
 
-def _arrays(persons: list[Person], dtype=np.float64):
-    """Persons -> xy (n, 15, 2), present (n, 15), scores (n, 15), heads (n, 4); poseval order."""
-    n = len(persons)
-    xy, has = np.zeros((n, 15, 2), dtype), np.zeros((n, 15), bool)
-    scores, heads = np.full((n, 15), MIN_SCORE, dtype), np.full((n, 4), np.nan, dtype)
-    for i, p in enumerate(persons):
-        kps = np.asarray(p.keypoints, dtype=dtype)
-        if kps.shape != (15, 3):
-            raise ValueError(f"Person.keypoints must be (15, 3), got {kps.shape}")
-        xy[i], has[i] = kps[_ORDER, :2], kps[_ORDER, 2] > 0
-        if p.scores is not None:
-            scores[i] = np.asarray(p.scores, dtype=dtype)[_ORDER]
-        if p.head_box is not None:
-            heads[i] = p.head_box
-    return xy, has, scores, heads
+class _Side:
+    """One side's persons in poseval's 15-joint order, read by name from its layout."""
+
+    def __init__(self, layout: JointLayout, role: str) -> None:
+        where = {name: i for i, name in enumerate(layout.joints)}
+        self.layout, self.role = layout, role
+        self.known = np.array([n in where for n in POSEVAL_JOINT_NAMES])  # (15,) layout has it
+        self.index = np.array([where.get(n, 0) for n in POSEVAL_JOINT_NAMES], dtype=np.int64)
+
+    def arrays(self, persons: list[Person], dtype=np.float64):
+        """Persons -> xy (n, 15, 2), present (n, 15), scores (n, 15), heads (n, 4).
+
+        A joint the layout lacks is neither annotated nor predicted.
+        """
+        n, k = len(persons), self.layout.num_joints
+        xy, has = np.zeros((n, 15, 2), dtype), np.zeros((n, 15), bool)
+        scores, heads = np.full((n, 15), MIN_SCORE, dtype), np.full((n, 4), np.nan, dtype)
+        for i, p in enumerate(persons):
+            kps = np.asarray(p.keypoints, dtype=dtype)
+            if kps.shape != (k, 3):
+                raise ValueError(f"{self.role} Person.keypoints must be ({k}, 3) for layout "
+                                 f"{self.layout.name!r}, got {kps.shape}")  # fmt: skip
+            xy[i], has[i] = kps[self.index, :2], (kps[self.index, 2] > 0) & self.known
+            if p.scores is not None:
+                scores[i] = np.asarray(p.scores, dtype=dtype)[self.index]
+            if p.head_box is not None:
+                heads[i] = p.head_box
+        return xy, has, scores, heads
 
 
 class _Pool:
     """Predicted joints of every evaluated frame, in poseval's order (frame, then person)."""
 
-    def __init__(self) -> None:
+    def __init__(self, gt_layout: JointLayout = POSETRACK_15,
+                 pred_layout: JointLayout = POSETRACK_15) -> None:  # fmt: skip
+        self.gt, self.pred = _Side(gt_layout, "ground-truth"), _Side(pred_layout, "prediction")
         self.has, self.scores, self.labels = [], [], []
         self.num_gt = np.zeros(15, dtype=np.int64)
         self.frames = 0
@@ -62,8 +77,8 @@ class _Pool:
     def add(self, gt: Frame, pred: Frame, where: str) -> None:
         if not gt.persons:  # poseval drops the frame and its predictions
             return
-        gxy, ghas, _, gheads = _arrays(gt.persons)
-        pxy, phas, pscores, _ = _arrays(pred.persons)
+        gxy, ghas, _, gheads = self.gt.arrays(gt.persons)
+        pxy, phas, pscores, _ = self.pred.arrays(pred.persons)
         if gt.ignore_regions:  # joints strictly inside a region are deleted (GT and predicted)
             ghas &= ~points_in_regions(gxy.reshape(-1, 2), gt.ignore_regions).reshape(ghas.shape)
             phas &= ~points_in_regions(pxy.reshape(-1, 2), gt.ignore_regions).reshape(phas.shape)
@@ -87,7 +102,7 @@ class _Pool:
 
         def ours(values: np.ndarray) -> dict[str, float]:
             by_name = joint_dict(values)
-            return {name: by_name[name] for name in JOINT_NAMES}
+            return {name: by_name[name] for name in POSETRACK_15.joints}
 
         out.update(joints=ours(ap), precision=ours(pre), recall=ours(rec))
         out.update(num_gt={n: int(v) for n, v in ours(self.num_gt.astype(float)).items()})
@@ -95,14 +110,11 @@ class _Pool:
         return out
 
 
-def _evaluate_pairs(pairs: list[tuple[Sequence, Sequence, str]], strict: bool) -> dict:
-    pool = _Pool()
+def _evaluate_pairs(pairs: list[tuple[Sequence, Sequence, str]], strict: bool,
+                    pool: _Pool | None = None) -> dict:  # fmt: skip
+    pool = pool or _Pool()
     for gt, pred, where in pairs:
-        if len(pred.frames) != len(gt.frames):
-            raise ValueError(
-                f"{where}: # prediction frames {len(pred.frames)} <> # GT frames {len(gt.frames)}"
-                " (poseval pairs frames by position: write every GT frame, in GT order)"
-            )
+        check_frame_count(gt, pred, where)
         for k, (gf, pf) in enumerate(zip(gt.frames, pred.frames, strict=True)):
             at = f"{where} frame {k}"
             if strict:
@@ -173,39 +185,31 @@ def _load_dirs(gt_dir: Path, pred_dir: Path, check_names: bool) -> list:
     return pairs
 
 
-def _as_sequences(x, role: str) -> list[Sequence]:
-    if isinstance(x, (str, Path)):
-        return load_posetrack(x, Path(x) if Path(x).is_dir() else Path(x).parent, dtype=np.float64)
-    if isinstance(x, Sequence):
-        return [x]
-    if isinstance(x, SequenceABC) and all(isinstance(s, Sequence) for s in x):
-        return list(x)
-    raise TypeError(f"{role} must be a directory/file path or a list of Sequence, got {type(x)}")
-
-
-def evaluate_sequences(gt: list[Sequence], pred: list[Sequence]) -> dict:
+def evaluate_sequences(
+    gt: Sequence | list[Sequence] | str | Path, pred: Sequence | list[Sequence] | str | Path,
+    *, gt_layout: str | JointLayout = DEFAULT_LAYOUT,
+    pred_layout: str | JointLayout = DEFAULT_LAYOUT,
+) -> dict:  # fmt: skip
     """In-memory evaluation: sequences are paired by ``name``, frames by position.
 
     Args:
         gt: ground truth (``keypoints[:, 2] > 0`` = annotated; head boxes required for
-            persons with joints). pred: predictions (``keypoints[:, 2] > 0`` = predicted;
-            ``Person.scores`` (15,) per-joint scores, None = -9999). Track ids are not checked.
+            persons with joints), or a PoseTrack file/folder read into ``gt_layout``.
+        pred: predictions (``keypoints[:, 2] > 0`` = predicted; ``Person.scores`` (K,)
+            per-joint scores, None = -9999), or a PoseTrack file/folder. Track ids are not
+            checked.
+        gt_layout, pred_layout: joint layouts of the two sides' ``Person.keypoints``. Joints
+            are matched by name onto poseval's 15; a joint a layout lacks counts as not
+            annotated (ground truth) or not predicted (predictions, AP 0 for that joint).
 
     Returns:
         see :func:`evaluate_posetrack`.
     """
-    gt, pred = _as_sequences(gt, "gt"), _as_sequences(pred, "pred")
-    by_name = {}
-    for s in pred:
-        if s.name in by_name:
-            raise ValueError(f"two prediction sequences are named {s.name!r}")
-        by_name[s.name] = s
-    pairs = []
-    for s in gt:
-        if s.name not in by_name:
-            raise ValueError(f"no prediction sequence named {s.name!r}")
-        pairs.append((s, by_name[s.name], s.name))
-    return _evaluate_pairs(pairs, strict=False)
+    gt_layout, pred_layout = get_layout(gt_layout), get_layout(pred_layout)
+    gt = as_sequences(gt, "gt", gt_layout)
+    pred = as_sequences(pred, "pred", pred_layout)
+    pairs = [(g, p, g.name) for g, p in pair_by_name(gt, pred)]
+    return _evaluate_pairs(pairs, strict=False, pool=_Pool(gt_layout, pred_layout))
 
 
 def evaluate_posetrack(gt, pred, *, check_names: bool = True) -> dict:
@@ -241,10 +245,5 @@ def evaluate_posetrack(gt, pred, *, check_names: bool = True) -> dict:
 
 def format_table(result: dict, digits: int = 1) -> str:
     """The paper's table: Head | Shoulder | Elbow | Wrist | Hip | Knee | Ankle | Mean."""
-    heads = [c.capitalize() for c in TABLE_COLUMNS]
-    cells = [f"{result[c]:.{digits}f}" for c in TABLE_COLUMNS]
-    widths = [max(len(h), len(c)) for h, c in zip(heads, cells, strict=True)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)) + " |"
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    row = "| " + " | ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-    return "\n".join([line, rule, row])
+    return one_row_table([c.capitalize() for c in TABLE_COLUMNS],
+                         [f"{result[c]:.{digits}f}" for c in TABLE_COLUMNS])  # fmt: skip

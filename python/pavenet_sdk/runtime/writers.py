@@ -1,29 +1,46 @@
-"""Output writers for ``pavenet run``: annotated video and PoseTrack 2018 prediction JSON."""
+"""Output writers for ``pavenet run``: annotated video and PoseTrack 2018 prediction JSON.
+
+Both are context managers: leaving the ``with`` block, normally, by an exception or by Ctrl-C,
+releases the video (a playable file of the frames written) and writes a complete JSON file of
+the frames done. The JSON format itself lives in :mod:`pavenet_sdk.data.posetrack`; this
+module only turns :class:`FrameResult` objects into :class:`~pavenet_sdk.data.types.Frame`
+objects in the result's own joint layout.
+"""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from pathlib import Path
+from types import TracebackType
 
 import cv2
 import numpy as np
 
-from pavenet_sdk.data.types import POSETRACK18_SLOTS, Frame, Person, Sequence
+from pavenet_sdk.data.posetrack import PoseTrack18Writer
+from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.runtime.results import FrameResult
-
-POSETRACK18_KEYPOINTS = (
-    "nose", "head_bottom", "head_top", "left_ear", "right_ear", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip",
-    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
 
 
 class VideoWriter:
-    """MP4 writer opened on the first frame (``mp4v``: OpenCV builds cannot all write avc1)."""
+    """MP4 writer opened on the first frame (``mp4v``: OpenCV builds cannot all write avc1).
+
+    A context manager; :meth:`close` (also on errors) releases the file.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._writer: cv2.VideoWriter | None = None
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def write(self, frame: np.ndarray, fps: float) -> None:
         if self._writer is None:
@@ -33,80 +50,100 @@ class VideoWriter:
                 str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h)
             )
             if not self._writer.isOpened():
+                self._writer = None
                 raise OSError(f"cannot write video {self.path}")
         self._writer.write(frame)
 
     def close(self) -> None:
+        """Release the file (safe to call more than once)."""
         if self._writer is not None:
             self._writer.release()
+            self._writer = None
 
 
-def result_to_posetrack18(result: FrameResult, image_id: int) -> list[dict]:
-    """PoseTrack 2018 prediction annotations of one frame (17 slots, ears ``0,0,0``)."""
-    annotations = []
+def result_to_frame(result: FrameResult, image_path: str = "") -> Frame:
+    """One result as a :class:`Frame` of predicted persons (keypoints in ``result.layout``).
+
+    Every joint is predicted (presence 1) with its ``keypoint_scores``; the person score and
+    box are kept; ``Frame.index`` and ``image_id`` are ``result.frame_index``.
+    """
+    persons = []
     for n in range(len(result)):
-        keypoints = np.zeros((17, 3), np.float64)
-        scores = np.zeros(17, np.float64)
-        keypoints[list(POSETRACK18_SLOTS), :2] = result.keypoints[n]
-        keypoints[list(POSETRACK18_SLOTS), 2] = 1.0
-        scores[list(POSETRACK18_SLOTS)] = result.keypoint_scores[n]
-        annotations.append(
-            {
-                "image_id": image_id,
-                "track_id": int(result.track_ids[n]),
-                "keypoints": keypoints.round(2).ravel().tolist(),
-                "scores": scores.round(5).tolist(),
-                "score": round(float(result.scores[n]), 5),
-            }
+        keypoints = np.concatenate(
+            [result.keypoints[n], np.ones((result.keypoints.shape[1], 1), np.float32)], axis=1
         )
-    return annotations
+        persons.append(
+            Person(
+                track_id=int(result.track_ids[n]),
+                keypoints=keypoints.astype(np.float32),
+                scores=np.asarray(result.keypoint_scores[n], dtype=np.float32),
+                score=float(result.scores[n]),
+                box=tuple(float(v) for v in result.boxes[n]),
+            )
+        )
+    return Frame(
+        index=int(result.frame_index),
+        image_path=image_path,
+        is_labeled=True,
+        persons=persons,
+        image_id=int(result.frame_index),
+        image_size=tuple(int(v) for v in result.image_size),
+        timestamp=float(result.timestamp),
+    )
+
+
+def results_to_sequence(name: str, results: Iterable[FrameResult]) -> Sequence:
+    """Predictions of one video as a :class:`Sequence` (for the evaluators)."""
+    return Sequence(name=name, frames=[result_to_frame(r) for r in results])
 
 
 class PoseTrackJsonWriter:
-    """Collects results of one video and writes them as a PoseTrack 2018 prediction file."""
+    """The results of one video as a PoseTrack 2018 prediction file, written as they come.
+
+    The joint layout is taken from the first result (every result of one model shares it);
+    joints go into PoseTrack's 17 slots by name, so a COCO-17 model's file has head_bottom and
+    head_top ``0,0,0`` with score 0. A context manager (see
+    :class:`~pavenet_sdk.data.posetrack.PoseTrack18Writer`); coordinates are rounded to 0.01 px.
+    """
 
     def __init__(self, path: str | Path, video_name: str) -> None:
         self.path = Path(path)
         self.video_name = video_name
-        self._images: list[dict] = []
-        self._annotations: list[dict] = []
+        self._out: PoseTrack18Writer | None = None
+        self._closed = False
+
+    def __enter__(self) -> PoseTrackJsonWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def add(self, result: FrameResult) -> None:
-        image_id = result.frame_index
-        self._images.append(
-            {
-                "id": image_id,
-                "file_name": f"{self.video_name}/{result.frame_index:06d}.jpg",
-                "frame_index": result.frame_index,
-                "timestamp": result.timestamp,
-            }
-        )
-        self._annotations.extend(result_to_posetrack18(result, image_id))
+        """Append the result of the next frame."""
+        if self._closed:
+            raise ValueError(f"{self.path}: the writer is closed")
+        if self._out is None:
+            self._out = PoseTrack18Writer(
+                self.path, self.video_name, layout=result.layout, scores=True, decimals=2
+            )
+        elif result.layout != self._out.layout:
+            raise ValueError(
+                f"{self.path}: result in layout {result.layout.name!r} after results in "
+                f"{self._out.layout.name!r}"
+            )
+        image_path = f"{self.video_name}/{result.frame_index:06d}.jpg"
+        self._out.write(result_to_frame(result, image_path))
 
     def close(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "images": self._images,
-            "annotations": self._annotations,
-            "categories": [{"id": 1, "name": "person", "keypoints": list(POSETRACK18_KEYPOINTS)}],
-        }
-        self.path.write_text(json.dumps(payload))
-
-
-def results_to_sequence(name: str, results: list[FrameResult]) -> Sequence:
-    """Predictions of one video as a :class:`Sequence` (for ``eval.evaluate_sequences``)."""
-    frames = []
-    for r in results:
-        persons = []
-        for n in range(len(r)):
-            keypoints = np.concatenate([r.keypoints[n], np.ones((r.keypoints.shape[1], 1))], 1)
-            persons.append(
-                Person(
-                    track_id=int(r.track_ids[n]),
-                    keypoints=keypoints.astype(np.float32),
-                    scores=r.keypoint_scores[n],
-                    score=float(r.scores[n]),
-                )
-            )
-        frames.append(Frame(index=r.frame_index, image_path="", is_labeled=True, persons=persons))
-    return Sequence(name=name, frames=frames)
+        """Write the file (an empty video when no result came); safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._out is None:
+            self._out = PoseTrack18Writer(self.path, self.video_name, scores=True)
+        self._out.close()

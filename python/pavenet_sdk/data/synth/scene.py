@@ -79,8 +79,14 @@ def make_background(
                 cv2.line(canvas, (0, y), (cw, y), tone, 1, cv2.LINE_AA)
         vx = camera.cx + margin
         for x in np.arange(-12.0, 12.1, rng.uniform(0.8, 2.0)):
-            cv2.line(canvas, (int(vx), int(horizon)),
-                     (int(vx + x * (ch - horizon) / camera.height), ch), tone, 1, cv2.LINE_AA)
+            cv2.line(
+                canvas,
+                (int(vx), int(horizon)),
+                (int(vx + x * (ch - horizon) / camera.height), ch),
+                tone,
+                1,
+                cv2.LINE_AA,
+            )
     for _ in range(int(rng.integers(preset.clutter[0], preset.clutter[1] + 1))):
         _draw_clutter(rng, canvas, horizon)
     return add_noise(canvas, rng, int(rng.integers(2, 8)), block=2)
@@ -96,8 +102,9 @@ def _noise_tiles(height: int, width: int, level: int, block: int) -> tuple[np.nd
     rng = np.random.default_rng(0x5EED + 97 * level + block)
     h, w = (height + NOISE_PAD) // block + 1, (width + NOISE_PAD) // block + 1
     noise = rng.normal(0.0, level, size=(h, w, 3 if block == 1 else 1))
-    noise = np.repeat(np.repeat(noise, block, axis=0), block, axis=1)[:height + NOISE_PAD,
-                                                                     :width + NOISE_PAD]
+    noise = np.repeat(np.repeat(noise, block, axis=0), block, axis=1)[
+        : height + NOISE_PAD, : width + NOISE_PAD
+    ]
     noise = np.broadcast_to(np.clip(np.round(noise), -255, 255), (*noise.shape[:2], 3))
     return np.maximum(noise, 0).astype(np.uint8), np.maximum(-noise, 0).astype(np.uint8)
 
@@ -108,7 +115,7 @@ def add_noise(img: np.ndarray, rng: np.random.Generator, level: int, block: int 
     h, w = img.shape[:2]
     pos, neg = _noise_tiles(h, w, level, block)
     oy, ox = (int(v) for v in rng.integers(0, NOISE_PAD, size=2))
-    return cv2.subtract(cv2.add(img, pos[oy:oy + h, ox:ox + w]), neg[oy:oy + h, ox:ox + w])
+    return cv2.subtract(cv2.add(img, pos[oy : oy + h, ox : ox + w]), neg[oy : oy + h, ox : ox + w])
 
 
 def _draw_clutter(rng: np.random.Generator, canvas: np.ndarray, horizon: float) -> None:

@@ -12,12 +12,23 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from pavenet_sdk.data.types import NUM_JOINTS
+from pavenet_sdk.layouts import POSETRACK_15
 
-# Points computed per frame: the 15 joints of ``data/types.py`` first, then drawing helpers.
-NECK_BASE, PELVIS, L_TOE, R_TOE, L_HAND, R_HAND, HEAD_CENTRE, L_EYE, R_EYE = range(NUM_JOINTS, 24)
+# Points computed per frame: the 15 ``posetrack-15`` joints first, then drawing helpers, then
+# the ears (annotation only: they lie inside the drawn head and do not bound the figure).
+NUM_BODY_JOINTS = POSETRACK_15.num_joints
+NECK_BASE, PELVIS, L_TOE, R_TOE, L_HAND, R_HAND, HEAD_CENTRE, L_EYE, R_EYE = range(
+    NUM_BODY_JOINTS, 24
+)
 TORSO_CORNERS = list(range(24, 32))  # shoulders and outer hips, each pushed to front and back
-NUM_POINTS = 32
+FIGURE_POINTS = 32  # points [0, FIGURE_POINTS) bound the drawn figure
+L_EAR, R_EAR = 32, 33
+NUM_POINTS = 34
+# joint name -> point: every joint a synthetic annotation can carry, whatever the layout
+NAMED_POINTS: dict[str, int] = {
+    **{name: i for i, name in enumerate(POSETRACK_15.joints)},
+    "left_eye": L_EYE, "right_eye": R_EYE, "left_ear": L_EAR, "right_ear": R_EAR,
+}  # fmt: skip
 
 _UP = np.array([0.0, 1.0, 0.0])
 _SIDES = np.array([1.0, -1.0])  # left, right
@@ -148,7 +159,8 @@ def forward_kinematics(
 
     body: one person, or ``stack_bodies`` with one value per row. x, z, heading: (R,) ground
     position (m) and heading (rad). Returns ``points`` (R, NUM_POINTS, 3) in metres
-    (15 joints, NECK_BASE ... R_EYE, TORSO_CORNERS) and the head's forward direction (R, 3).
+    (15 joints, NECK_BASE ... R_EYE, TORSO_CORNERS, L_EAR, R_EAR) and the head's forward
+    direction (R, 3).
     """
     # body values as (R, 1) or (1,) arrays, broadcasting against (R, 3); b2 against (R, 2, 3)
     b1 = {f.name: np.asarray(getattr(body, f.name), dtype=np.float64)[..., None]
@@ -217,6 +229,9 @@ def forward_kinematics(
     eye_base = head_bottom + 0.56 * head * trunk_up + 0.8 * r_head * head_fwd
     pts[:, L_EYE] = eye_base + 0.38 * r_head * head_left
     pts[:, R_EYE] = eye_base - 0.38 * r_head * head_left
+    ear_base = head_bottom + 0.45 * head * trunk_up - 0.1 * r_head * head_fwd
+    pts[:, L_EAR] = ear_base + 0.95 * r_head * head_left
+    pts[:, R_EAR] = ear_base - 0.95 * r_head * head_left
     half_depth = 0.5 * b2["chest_depth"] * fwd[:, None, :]
     outline = np.concatenate([shoulders, hips + side * 0.6 * b2["r_thigh"]], axis=1)  # (R, 4, 3)
     pts[:, TORSO_CORNERS] = np.concatenate([outline + half_depth, outline - half_depth], axis=1)
