@@ -13,11 +13,10 @@ namespace {
 
 // A ready window as Python sees it: its own copy of the F memories.
 struct Window {
-  py::array_t<float> memories;      // (F, N, D) float32, temporal order
+  py::array_t<float> memories;         // (F, N, D) float32, temporal order
   py::array_t<int64_t> frame_indices;  // (F,) frame index of each slot (repeats at the edges)
-  int64_t frame_index;              // centre frame
-  double timestamp;                 // centre frame, s
-  py::array_t<float> meta;          // centre frame's metadata
+  int64_t frame_index;                 // centre frame
+  double timestamp;                    // centre frame, s
 };
 
 std::vector<Window> to_python(const std::vector<WindowView>& views, int64_t tokens, int64_t dim) {
@@ -32,9 +31,8 @@ std::vector<Window> to_python(const std::vector<WindowView>& views, int64_t toke
     for (size_t f = 0; f < v.memories.size(); ++f) {
       std::memcpy(dst + f * frame, v.memories[f], frame * sizeof(float));
     }
-    const auto meta_len = static_cast<py::ssize_t>(v.centre.meta.size());
     out.push_back(Window{mem, to_numpy(v.frame_indices, {frames}), v.centre.frame_index,
-                         v.centre.timestamp, to_numpy(v.centre.meta, {meta_len})});
+                         v.centre.timestamp});
   }
   return out;
 }
@@ -47,7 +45,6 @@ void register_window(py::module_& m) {
       .def_readonly("frame_indices", &Window::frame_indices, "(F,) int64 frame index per slot")
       .def_readonly("frame_index", &Window::frame_index, "centre frame index")
       .def_readonly("timestamp", &Window::timestamp, "centre frame timestamp, s")
-      .def_readonly("meta", &Window::meta, "centre frame metadata, float32 (M,)")
       .def("__repr__", [](const Window& w) {
         return "Window(frame_index=" + std::to_string(w.frame_index) +
                ", timestamp=" + std::to_string(w.timestamp) +
@@ -59,26 +56,15 @@ void register_window(py::module_& m) {
       .def(py::init<int64_t>(), py::arg("T"))
       .def(
           "push",
-          [](FrameWindow& w, const py::handle& memory, int64_t frame_index, double timestamp,
-             const py::object& meta) {
+          [](FrameWindow& w, const py::handle& memory, int64_t frame_index, double timestamp) {
             auto mem = checked<float>(memory, "memory", 2, "(N, D)");
-            py::array_t<float, py::array::c_style | py::array::forcecast> meta_arr;
-            if (!meta.is_none()) {
-              meta_arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(
-                  meta);
-              if (!meta_arr || meta_arr.ndim() != 1) {
-                throw py::value_error("meta must be a 1-D sequence of floats or None");
-              }
-            }
             // The GIL stays held: it serialises calls on one window, so using a window from
             // several threads cannot corrupt the ring (the work is one frame copy).
             const auto views =
-                w.push(mem.data(), mem.shape(0), mem.shape(1), frame_index, timestamp,
-                       meta_arr ? meta_arr.data() : nullptr, meta_arr ? meta_arr.size() : 0);
+                w.push(mem.data(), mem.shape(0), mem.shape(1), frame_index, timestamp);
             return to_python(views, w.tokens(), w.dim());
           },
           py::arg("memory"), py::arg("frame_index"), py::arg("timestamp"),
-          py::arg("meta") = py::none(),
           "Add one frame; returns the windows it completes (0 or 1).")
       .def(
           "flush",

@@ -58,6 +58,8 @@ Letterbox letterbox_normalize(const ImageU8& image, int64_t in_h, int64_t in_w, 
     return std::clamp<int64_t>(std::llround(static_cast<double>(size) * lb.scale), 1, limit);
   };
   const int64_t new_w = resized(image.width, in_w), new_h = resized(image.height, in_h);
+  lb.scale_x = static_cast<double>(new_w) / static_cast<double>(image.width);
+  lb.scale_y = static_cast<double>(new_h) / static_cast<double>(image.height);
   const std::vector<Tap> xs = linear_taps(image.width, new_w);
   const std::vector<Tap> ys = linear_taps(image.height, new_h);
 

@@ -44,8 +44,7 @@ WindowView FrameWindow::make_window(int64_t centre, int64_t last) const {
 }
 
 std::vector<WindowView> FrameWindow::push(const float* memory, int64_t tokens, int64_t dim,
-                                          int64_t frame_index, double timestamp,
-                                          const float* meta, int64_t meta_len) {
+                                          int64_t frame_index, double timestamp) {
   if (tokens < 1 || dim < 1) {
     throw std::invalid_argument("FrameWindow.push: memory must be (N, D) with N, D >= 1, got (" +
                                 std::to_string(tokens) + ", " + std::to_string(dim) + ")");
@@ -66,7 +65,6 @@ std::vector<WindowView> FrameWindow::push(const float* memory, int64_t tokens, i
   WindowFrame& info = frames_[static_cast<size_t>(slot(f))];
   info.frame_index = frame_index;
   info.timestamp = timestamp;
-  info.meta.assign(meta, meta + std::max<int64_t>(0, meta_len));
   ++seen_;
 
   std::vector<WindowView> ready;

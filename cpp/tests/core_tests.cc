@@ -171,28 +171,28 @@ void test_window() {
     return s;
   };
   pavenet::FrameWindow win(1);
-  const float meta[2] = {0.5f, 7.0f};
-  CHECK(win.push(frame(0).data(), N, D, 100, 0.0, meta, 2).empty());
-  auto r = win.push(frame(1).data(), N, D, 101, 0.1, nullptr, 0);
+  CHECK(win.push(frame(0).data(), N, D, 100, 0.0).empty());
+  auto r = win.push(frame(1).data(), N, D, 101, 0.1);
   CHECK(r.size() == 1 && slots(r[0]) == (std::vector<int>{0, 0, 1}));
-  CHECK(r[0].centre.frame_index == 100 && r[0].centre.meta.size() == 2);
-  r = win.push(frame(2).data(), N, D, 102, 0.2, nullptr, 0);
+  CHECK(r[0].centre.frame_index == 100 && r[0].centre.timestamp == 0.0);
+  CHECK(r[0].frame_indices == (std::vector<int64_t>{100, 100, 101}));
+  r = win.push(frame(2).data(), N, D, 102, 0.2);
   CHECK(r.size() == 1 && slots(r[0]) == (std::vector<int>{0, 1, 2}));
-  r = win.push(frame(3).data(), N, D, 103, 0.3, nullptr, 0);
+  r = win.push(frame(3).data(), N, D, 103, 0.3);
   CHECK(slots(r[0]) == (std::vector<int>{1, 2, 3}) && r[0].centre.frame_index == 102);
   CHECK(win.pending() == 1);
-  CHECK(throws_invalid([&] { win.push(frame(4).data(), N + 1, D, 104, 0.4, nullptr, 0); }));
+  CHECK(throws_invalid([&] { win.push(frame(4).data(), N + 1, D, 104, 0.4); }));
   r = win.flush();
   CHECK(r.size() == 1 && slots(r[0]) == (std::vector<int>{2, 3, 3}));
   CHECK(r[0].centre.timestamp == 0.3);
   CHECK(win.frames_seen() == 0);
 
   pavenet::FrameWindow two(2);  // a stream shorter than the window
-  CHECK(two.push(frame(9).data(), N, D, 0, 0.0, nullptr, 0).empty());
+  CHECK(two.push(frame(9).data(), N, D, 0, 0.0).empty());
   r = two.flush();
   CHECK(r.size() == 1 && slots(r[0]) == (std::vector<int>(5, 9)));
   pavenet::FrameWindow zero(0);
-  r = zero.push(frame(5).data(), N, D, 0, 0.0, nullptr, 0);
+  r = zero.push(frame(5).data(), N, D, 0, 0.0);
   CHECK(r.size() == 1 && slots(r[0]) == (std::vector<int>{5}));
   CHECK(zero.flush().empty());
 }
@@ -221,9 +221,15 @@ void test_letterbox() {
   pavenet::ImageU8 fv{flat.data(), 8, 16, 48, 3, 1};
   std::vector<float> o2(3 * 4 * 4);
   const auto lb2 = pavenet::letterbox_normalize(fv, 4, 4, false, mean, std3, o2.data());
-  CHECK(lb2.scale == 0.25);
+  CHECK(lb2.scale == 0.25 && lb2.scale_x == 0.25 && lb2.scale_y == 0.25);
   CHECK_NEAR(o2[0], (200 - 1.0f) / 2.0f, 1e-4);
   CHECK_NEAR(o2[2 * 4], 0.0f, 0.0f);  // row 2 is padding (image is 2 rows high)
+  // 5 x 7 into 4 x 4: scale 4/7, resized 4 x round(2.857) = 3 px high, so the axes differ
+  std::vector<uint8_t> odd(5 * 7 * 3, 9);
+  pavenet::ImageU8 ov{odd.data(), 5, 7, 21, 3, 1};
+  const auto lb3 = pavenet::letterbox_normalize(ov, 4, 4, false, mean, std3, o2.data());
+  CHECK_NEAR(lb3.scale_x, 4.0 / 7.0, 1e-12);
+  CHECK_NEAR(lb3.scale_y, 3.0 / 5.0, 1e-12);
   CHECK(throws_invalid([&] {
     pavenet::ImageU8 empty{flat.data(), 0, 16, 48, 3, 1};
     pavenet::letterbox_normalize(empty, 4, 4, false, mean, std3, o2.data());
@@ -236,8 +242,10 @@ void test_decode_poses() {
   const float logits[3] = {0.0f, 2.0f, -3.0f};
   const float sigmas[12] = {0.1f, 0.1f, 0.1f, 0.1f, 0.2f, 0.2f,
                             0.0f, -1.0f, 0.1f, 0.1f, 0.1f, 0.1f};
-  pavenet::Letterbox lb{0.5, 0.0, 0.0, 100, 50, 200, 100};
-  auto d = pavenet::decode_poses(poses, logits, sigmas, 3, 2, lb, 2, 0.1f);
+  pavenet::Letterbox lb{0.5, 0.0, 0.0, 100, 50, 200, 100, 0.5, 0.5};
+  pavenet::DecodeOptions opt;
+  opt.top_k = 2, opt.score_threshold = 0.1f;
+  auto d = pavenet::decode_poses(poses, logits, sigmas, 3, 2, lb, opt);
   CHECK(d.count == 2 && d.indices[0] == 1 && d.indices[1] == 0);
   const float s1 = 1.0f / (1.0f + std::exp(-2.0f));
   CHECK_NEAR(d.scores[0], s1, 1e-6);
@@ -250,8 +258,43 @@ void test_decode_poses() {
   CHECK_NEAR(d.keypoint_scores[1], 0.0f, 0.0f);  // negative sigma: no confidence
   CHECK_NEAR(d.boxes[0], 100.0f, 1e-4);
   CHECK_NEAR(d.boxes[2], 200.0f, 1e-4);
-  CHECK(pavenet::decode_poses(poses, logits, sigmas, 3, 2, lb, -1, 0.0f).count == 3);
-  CHECK(pavenet::decode_poses(poses, logits, sigmas, 3, 2, lb, 0, 0.0f).count == 0);
+  opt = pavenet::DecodeOptions{};
+  CHECK(pavenet::decode_poses(poses, logits, sigmas, 3, 2, lb, opt).count == 3);
+  opt.top_k = 0;
+  CHECK(pavenet::decode_poses(poses, logits, sigmas, 3, 2, lb, opt).count == 0);
+
+  // each axis maps back with its own ratio
+  pavenet::Letterbox axes{0.5, 0.0, 0.0, 100, 50, 200, 100, 0.5, 0.25};
+  d = pavenet::decode_poses(poses, logits, sigmas, 3, 2, axes, pavenet::DecodeOptions{});
+  CHECK_NEAR(d.keypoints[0], 100.0f, 1e-4);  // x: 0.5 * 100 / 0.5
+  CHECK_NEAR(d.keypoints[1], 100.0f, 1e-4);  // y: 0.5 * 50 / 0.25
+  CHECK(throws_invalid([&] {
+    pavenet::Letterbox unset{0.5, 0.0, 0.0, 100, 50, 200, 100};  // scale_x, scale_y left 0
+    pavenet::decode_poses(poses, logits, sigmas, 3, 2, unset, pavenet::DecodeOptions{});
+  }));
+}
+
+void test_oks_nms() {
+  // three people (K = 2) in a 100 x 100 image: 0 and 1 nearly coincide, 2 is elsewhere
+  const float poses[12] = {0.20f, 0.20f, 0.40f, 0.60f, 0.201f, 0.20f, 0.40f, 0.601f,
+                           0.70f, 0.20f, 0.90f, 0.60f};
+  const float logits[3] = {1.0f, 2.0f, 0.5f};
+  std::vector<float> sigmas(12, 0.1f);
+  pavenet::Letterbox lb{1.0, 0.0, 0.0, 100, 100, 100, 100, 1.0, 1.0};
+  pavenet::DecodeOptions opt;
+  opt.nms_oks = 0.45;
+  opt.oks_sigmas = {0.079f, 0.079f};
+  auto d = pavenet::decode_poses(poses, logits, sigmas.data(), 3, 2, lb, opt);
+  CHECK(d.count == 2 && d.indices[0] == 1 && d.indices[1] == 2);  // 0 is 1's duplicate
+  CHECK(d.keypoints.size() == 8 && d.boxes.size() == 8 && d.keypoint_scores.size() == 4);
+  CHECK_NEAR(d.keypoints[4], 70.0f, 1e-4);
+  opt.nms_oks = 1.0;  // OKS never exceeds 1: nothing is dropped
+  CHECK(pavenet::decode_poses(poses, logits, sigmas.data(), 3, 2, lb, opt).count == 3);
+  opt.nms_oks = 1.5;
+  CHECK(throws_invalid([&] { pavenet::decode_poses(poses, logits, sigmas.data(), 3, 2, lb, opt); }));
+  opt.nms_oks = 0.45;
+  opt.oks_sigmas = {0.079f};  // K = 2 needs two sigmas
+  CHECK(throws_invalid([&] { pavenet::decode_poses(poses, logits, sigmas.data(), 3, 2, lb, opt); }));
 }
 
 // ---- tracking ----
@@ -300,6 +343,7 @@ int main() {
       {"window", test_window},
       {"letterbox", test_letterbox},
       {"decode_poses", test_decode_poses},
+      {"oks_nms", test_oks_nms},
       {"tracker", test_tracker},
   };
   for (const auto& [name, fn] : tests) {

@@ -53,18 +53,10 @@ class Window:
     def frame_index(self) -> int: ...
     @property
     def timestamp(self) -> float: ...
-    @property
-    def meta(self) -> F32: ...
 
 class FrameWindow:
     def __init__(self, T: int) -> None: ...
-    def push(
-        self,
-        memory: F32,
-        frame_index: int,
-        timestamp: float,
-        meta: Sequence[float] | npt.ArrayLike | None = None,
-    ) -> list[Window]: ...
+    def push(self, memory: F32, frame_index: int, timestamp: float) -> list[Window]: ...
     def flush(self) -> list[Window]: ...
     def reset(self) -> None: ...
     @property
@@ -89,7 +81,10 @@ class Letterbox:
         in_h: int,
         orig_w: int,
         orig_h: int,
-    ) -> None: ...
+        scale_x: float | None = None,
+        scale_y: float | None = None,
+    ) -> None:
+        """scale_x / scale_y default to scale."""
     @property
     def scale(self) -> float: ...
     @property
@@ -104,15 +99,21 @@ class Letterbox:
     def orig_w(self) -> int: ...
     @property
     def orig_h(self) -> int: ...
+    @property
+    def scale_x(self) -> float:
+        """resized_w / orig_w."""
+    @property
+    def scale_y(self) -> float:
+        """resized_h / orig_h."""
 
 def letterbox(
     image: npt.NDArray[np.uint8],
     out_h: int,
     out_w: int,
     *,
-    bgr_to_rgb: bool = True,
-    mean: Sequence[float] = (123.675, 116.28, 103.53),
-    std: Sequence[float] = (58.395, 57.12, 57.375),
+    bgr_to_rgb: bool,
+    mean: Sequence[float],
+    std: Sequence[float],
 ) -> tuple[F32, Letterbox]: ...
 def decode_poses(
     poses: F32,
@@ -122,6 +123,8 @@ def decode_poses(
     *,
     top_k: int = -1,
     score_threshold: float = 0.0,
+    nms_oks: float | None = None,
+    oks_sigmas: Sequence[float] = (),
 ) -> tuple[F32, F32, F32, F32, I64]:
     """-> keypoints (N,K,2), keypoint_scores (N,K), scores (N,), boxes (N,4), indices (N,)."""
 

@@ -13,15 +13,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from pavenet_sdk import __version__
 from pavenet_sdk.checkpoint import save_checkpoint
-from pavenet_sdk.data.types import JOINT_NAMES, SKELETON
+from pavenet_sdk.manifest import GRAPH_FILES, build_manifest
 from pavenet_sdk.model import PAVENet
-from pavenet_sdk.runtime.package import FORMAT_VERSION, GRAPH_FILES, load_package
+from pavenet_sdk.runtime.package import load_package
 
-FORMATS = ("torchscript", "onnx", "openvino", "torch")
-IMAGENET_MEAN = [123.675, 116.28, 103.53]
-IMAGENET_STD = [58.395, 57.12, 57.375]
+FORMATS = tuple(GRAPH_FILES)  # onnx comes before openvino, which converts the ONNX graphs
 ONNX_OPSET = 17
 
 
@@ -50,31 +47,6 @@ class DecoderGraph(nn.Module):
     def forward(self, memories: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         out = self.model.decode_window(memories)
         return out["poses"], out["logits"], out["sigmas"]
-
-
-def build_manifest(model: PAVENet, name: str, formats: list[str], **info: Any) -> dict[str, Any]:
-    cfg = model.config
-    in_h, in_w = cfg.input_size
-    return {
-        "format_version": FORMAT_VERSION,
-        "name": name,
-        "sdk_version": __version__,
-        "input_size": [int(in_h), int(in_w)],
-        "mean": IMAGENET_MEAN,
-        "std": IMAGENET_STD,
-        "color": "rgb",
-        "T": int(cfg.T),
-        "num_joints": len(JOINT_NAMES),
-        "joint_names": list(JOINT_NAMES),
-        "skeleton": [list(pair) for pair in SKELETON],
-        "level_shapes": [[int(h), int(w)] for h, w in model.level_shapes],
-        "num_tokens": int(model.num_tokens),
-        "d_model": int(cfg.d_model),
-        "top_k": int(cfg.top_k),
-        "formats": formats,
-        "model_config": cfg.to_dict(),
-        **info,
-    }
 
 
 def export_package(
@@ -109,7 +81,7 @@ def export_package(
             _export_openvino(out_dir, keep_onnx="onnx" in order)
         elif fmt == "torchscript":
             _export_torchscript(model, image, memories, out_dir)
-    manifest = build_manifest(model, name or out_dir.name, list(order), **info)
+    manifest = build_manifest(model.config, name=name or out_dir.name, formats=order, **info)
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     load_package(out_dir)  # fails loudly if anything written is unusable
     return out_dir

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pavenet_sdk import native
-from pavenet_sdk.data.types import OKS_SIGMAS
+from pavenet_sdk.layouts import COCO_17, POSETRACK_15
 
-K = len(OKS_SIGMAS)
+K = POSETRACK_15.num_joints
 
 
 def person(cx: float, cy: float, size: float = 100.0, seed: int = 0) -> np.ndarray:
@@ -141,3 +141,47 @@ def test_timestamps_must_not_decrease() -> None:
     sm.smooth(1.0, np.array([1]), frame(person(0, 0)))
     with pytest.raises(ValueError, match="went back"):
         sm.smooth(0.5, np.array([1]), frame(person(0, 0)))
+
+
+def test_tracker_takes_its_sigmas_and_k_from_the_layout() -> None:
+    rng = np.random.default_rng(3)
+    k = COCO_17.num_joints
+    a = (rng.uniform(0, 100, (k, 2)) + [100, 100]).astype(np.float32)
+    b = (rng.uniform(0, 100, (k, 2)) + [500, 100]).astype(np.float32)
+    tr = native.Tracker(oks_threshold=0.5, layout=COCO_17)
+    assert tr.update(0.0, np.stack([a, b]), np.ones(2, np.float32)).tolist() == [1, 2]
+    step = np.float32([3, 1])
+    assert tr.update(0.1, np.stack([b + step, a + step]), np.ones(2, np.float32)).tolist() == [2, 1]
+    with pytest.raises(ValueError, match="K = 15 joints but 17 OKS sigmas"):
+        tr.update(0.2, np.zeros((1, 15, 2), np.float32), np.ones(1, np.float32))
+    by_name = native.Tracker(layout="coco-17")
+    assert by_name.update(0.0, a[None], np.ones(1, np.float32)).tolist() == [1]
+    with pytest.raises(ValueError, match="not both"):
+        native.Tracker(layout=COCO_17, sigmas=COCO_17.sigmas_array)
+    with pytest.raises(ValueError, match="unknown joint layout"):
+        native.Tracker(layout="mpii-16")
+
+
+def test_layout_sigmas_decide_the_match() -> None:
+    """The same 6 px move on the nose continues a track under large sigmas, not tiny ones."""
+    from pavenet_sdk.layouts import JointLayout
+
+    def layout(sigma: float) -> JointLayout:
+        return JointLayout("one", ("nose",), (), (), (sigma,))
+
+    p0 = np.zeros((1, 1, 2), np.float32) + 50
+    p1 = p0 + np.float32([6, 0])
+    area = np.array([100.0], np.float32)
+    for sigma, expected in ((1.0, [1]), (0.01, [2])):
+        tr = native.Tracker(oks_threshold=0.5, layout=layout(sigma))
+        tr.update(0.0, p0, np.ones(1, np.float32), areas=area)
+        assert tr.update(0.1, p1, np.ones(1, np.float32), areas=area).tolist() == expected
+
+
+def test_smoother_handles_any_k() -> None:
+    sm = native.OneEuroSmoother(min_cutoff=1.0, beta=0.0)
+    for k in (COCO_17.num_joints, POSETRACK_15.num_joints):
+        kp = np.full((1, k, 2), 10.0, np.float32)
+        sm.smooth(0.0, np.array([k]), kp)
+        out = sm.smooth(0.1, np.array([k]), kp + 10)
+        assert out.shape == (1, k, 2) and np.all((out > 10) & (out < 20))

@@ -23,7 +23,7 @@ def run_stream(T: int, n: int):
     win = native.FrameWindow(T)
     out = []
     for k in range(n):
-        ready = win.push(frame(k), 100 + k, k / 30, [float(k), 0.5])
+        ready = win.push(frame(k), 100 + k, k / 30)
         assert len(ready) <= 1
         out += ready
     return out, win.flush(), win
@@ -42,7 +42,6 @@ def test_every_frame_gets_one_window_with_replicated_edges(T: int, n: int) -> No
         assert w.memories.shape == (2 * T + 1, N, D) and w.memories.dtype == np.float32
         assert w.frame_indices.tolist() == [100 + k for k in want]
         assert w.timestamp == pytest.approx(t / 30)
-        np.testing.assert_array_equal(w.meta, [t, 0.5])
     assert win.pending == 0 and win.frames_seen == 0  # flush ends the stream
 
 
@@ -50,7 +49,7 @@ def test_short_stream_flush_repeats_the_only_frame() -> None:
     win = native.FrameWindow(2)
     assert win.push(frame(9), 0, 0.0) == []
     (w,) = win.flush()
-    assert slots(w) == [9] * 5 and w.meta.shape == (0,)
+    assert slots(w) == [9] * 5 and w.frame_indices.tolist() == [0] * 5
 
 
 def test_windows_are_copies_and_survive_later_pushes() -> None:
@@ -94,3 +93,12 @@ def test_streams_are_independent() -> None:
     (wb,) = b.push(frame(6), 1, 0.1)
     assert slots(wa) == [1, 1, 2] and slots(wb) == [5, 5, 6]
     assert a.T == 1 and a.window_size == 3
+
+
+def test_the_window_holds_memories_only() -> None:
+    """Per-frame state other than the memory stays with the caller (no ``meta`` slot)."""
+    win = native.FrameWindow(0)
+    with pytest.raises(TypeError):
+        win.push(frame(0), 0, 0.0, [1.0])
+    (w,) = win.push(frame(0), 0, 0.0)
+    assert not hasattr(w, "meta")

@@ -22,22 +22,21 @@ from pavenet_sdk import native
 @dataclass
 class WindowModel:
     T: int
-    frames: list[tuple[np.ndarray, int, float, np.ndarray]] = field(default_factory=list)
+    frames: list[tuple[np.ndarray, int, float]] = field(default_factory=list)
     emitted: int = 0
 
     def _window(self, centre: int, last: int) -> dict:
         slots = [min(max(k, 0), last) for k in range(centre - self.T, centre + self.T + 1)]
-        _, index, timestamp, meta = self.frames[centre]
+        _, index, timestamp = self.frames[centre]
         return {
             "memories": np.stack([self.frames[s][0] for s in slots]),
             "frame_indices": np.array([self.frames[s][1] for s in slots], np.int64),
             "frame_index": index,
             "timestamp": timestamp,
-            "meta": meta,
         }
 
-    def push(self, memory, index, timestamp, meta) -> list[dict]:
-        self.frames.append((memory.copy(), index, timestamp, meta))
+    def push(self, memory, index, timestamp) -> list[dict]:
+        self.frames.append((memory.copy(), index, timestamp))
         f = len(self.frames) - 1
         if f - self.T < 0:
             return []
@@ -61,7 +60,6 @@ def _assert_same(got: list, want: list[dict]) -> None:
         np.testing.assert_array_equal(g.memories, w["memories"])
         np.testing.assert_array_equal(g.frame_indices, w["frame_indices"])
         assert g.frame_index == w["frame_index"] and g.timestamp == w["timestamp"]
-        np.testing.assert_array_equal(g.meta, w["meta"])
 
 
 # pushes dominate so streams get long enough to wrap the ring several times
@@ -69,7 +67,6 @@ OPS = st.lists(
     st.tuples(
         st.sampled_from(["push"] * 16 + ["push_bad_shape", "push_bad_dtype", "flush", "reset"]),
         st.integers(0, 2**31),
-        st.integers(0, 3),
     ),
     min_size=4,
     max_size=80,
@@ -83,14 +80,13 @@ def test_window_matches_model(T, tokens, dim, ops):
     assert window.window_size == 2 * T + 1 and window.T == T
     returned = []  # every window handed out, with what it must still hold at the end
     index = 0
-    for op, seed, meta_len in ops:
+    for op, seed in ops:
         rng = np.random.default_rng(seed)
         if op == "push":
             memory = rng.standard_normal((tokens, dim)).astype(np.float32)
-            meta = rng.standard_normal(meta_len).astype(np.float32)
             timestamp = index / 7
-            got = window.push(memory, index, timestamp, meta if meta_len else None)
-            want = model.push(memory, index, timestamp, meta)
+            got = window.push(memory, index, timestamp)
+            want = model.push(memory, index, timestamp)
             memory[:] = np.nan  # the window copied it: scribbling must not show anywhere
             index += 1
         elif op == "push_bad_shape":
@@ -135,8 +131,8 @@ def test_window_rejects_bad_construction_and_memory():
     ]:
         with pytest.raises(error):
             window.push(bad, 0, 0.0)
-    with pytest.raises(ValueError, match="meta"):
-        window.push(np.zeros((2, 2), np.float32), 0, 0.0, meta=np.zeros((2, 2)))
+    with pytest.raises(TypeError):  # the window holds memories only: no per-frame meta
+        window.push(np.zeros((2, 2), np.float32), 0, 0.0, meta=np.zeros(2))
     assert window.frames_seen == 0 and window.flush() == []
 
 

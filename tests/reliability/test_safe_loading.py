@@ -96,6 +96,11 @@ def _copy_package(src: Path, dst: Path, **manifest_changes) -> Path:
     return dst
 
 
+# the joint layout of _valid_manifest(): two joints, one limb
+LAYOUT = {"name": "two", "joints": ["a", "b"], "flip_pairs": [], "skeleton": [[0, 1]],
+          "sigmas": [0.05, 0.05]}  # fmt: skip
+
+
 def _valid_manifest() -> dict:
     return {
         "format_version": FORMAT_VERSION,
@@ -108,6 +113,7 @@ def _valid_manifest() -> dict:
         "num_joints": 2,
         "joint_names": ["a", "b"],
         "skeleton": [[0, 1]],
+        "layout": dict(LAYOUT),
         "level_shapes": [[8, 8], [4, 4]],
         "num_tokens": 80,
         "d_model": 16,
@@ -162,6 +168,10 @@ def test_manifest_fuzz_only_ever_raises_package_error(key, value, how, item):
         ("top_k", -1),
         ("T", 10**6),
         ("input_size", [True, True]),
+        ("joint_names", ["b", "a"]),
+        ("skeleton", [[1, 0]]),
+        ("layout", dict(LAYOUT, joints=["a"], skeleton=[], sigmas=[0.1])),  # 1 joint, not 2
+        ("layout", dict(LAYOUT, sigmas=[0.1, -0.1])),
     ],
 )
 def test_malformed_manifest_values_raise_package_error(key, value):
@@ -334,7 +344,7 @@ def test_zip_symlink_entries_become_plain_files(micro_model, tmp_path, escape):
     loaded = load_package(archive)
     link = loaded.root / "link"
     assert link.is_file() and not link.is_symlink()
-    assert loaded.input_size == (64, 64)
+    assert loaded.input_resolution == (64, 64)
 
 
 @pytest.mark.parametrize("fmt", ["zip", "gztar"])

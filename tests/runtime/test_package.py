@@ -1,4 +1,6 @@
-"""Model package validation: every malformed package fails with an error naming the problem."""
+"""Model package validation: every malformed package fails with an error naming the problem.
+
+(The manifest's own tests, version 1 included, are in test_manifest.py.)"""
 
 from __future__ import annotations
 
@@ -9,12 +11,15 @@ import zipfile
 
 import pytest
 
+from pavenet_sdk.layouts import JointLayout
 from pavenet_sdk.runtime.package import (
     FORMAT_VERSION,
     PackageError,
     load_package,
     validate_manifest,
 )
+
+TWO_JOINTS = JointLayout("two", ("a", "b"), (), ((0, 1),), (0.05, 0.05))
 
 
 def _manifest(**overrides):
@@ -29,6 +34,7 @@ def _manifest(**overrides):
         "num_joints": 2,
         "joint_names": ["a", "b"],
         "skeleton": [[0, 1]],
+        "layout": TWO_JOINTS.to_dict(),
         "level_shapes": [[8, 8], [4, 4]],
         "num_tokens": 80,
         "d_model": 16,
@@ -49,8 +55,9 @@ def _write_package(root, manifest=None, graphs=("encoder.onnx", "decoder.onnx"))
 
 
 def test_valid_package_loads(tmp_path):
-    package = load_package(_write_package(tmp_path / "pkg"))
-    assert package.input_size == (64, 64) and package.T == 1 and package.formats == ["onnx"]
+    package = load_package(_write_package(tmp_path / "pkg", _manifest(input_size=[48, 80])))
+    assert package.input_resolution == (80, 48) and package.T == 1
+    assert package.formats == ["onnx"] and package.layout == TWO_JOINTS
     assert package.graph("onnx", "decoder").name == "decoder.onnx"
     with pytest.raises(PackageError, match="no 'openvino' graphs"):
         package.graph("openvino", "encoder")
@@ -69,6 +76,9 @@ def test_valid_package_loads(tmp_path):
         ({"formats": ["tensorrt"]}, "'formats'"),
         ({"mean": [0, 0]}, "'mean' must be 3 finite numbers"),
         ({"joint_names": ["a"]}, "'joint_names'"),
+        ({"joint_names": ["b", "a"]}, "disagree with its layout 'two'"),
+        ({"skeleton": [[1, 0]]}, "'skeleton' .* disagrees"),
+        ({"layout": "two"}, "'layout' .* must be an object"),
         ({"top_k": True}, "'top_k' must be int"),
     ],
 )
@@ -120,3 +130,17 @@ def test_archives_load_and_refuse_escaping_members(tmp_path):
     not_archive.write_bytes(b"\x00" * 10)
     with pytest.raises(PackageError, match="neither a package directory"):
         load_package(not_archive)
+
+
+def test_input_size_is_deprecated_but_still_height_width(tmp_path):
+    package = load_package(_write_package(tmp_path / "pkg", _manifest(input_size=[48, 80])))
+    with pytest.warns(DeprecationWarning, match="input_resolution"):
+        assert package.input_size == (48, 80)
+
+
+def test_a_model_in_memory_has_no_graph_files():
+    from pavenet_sdk.runtime.package import ModelPackage
+
+    package = ModelPackage(root=None, manifest=validate_manifest(_manifest(formats=["torch"])))
+    with pytest.raises(PackageError, match="held in memory"):
+        package.graph("torch", "checkpoint")

@@ -13,7 +13,6 @@ namespace pavenet {
 struct WindowFrame {
   int64_t frame_index = 0;
   double timestamp = 0.0;
-  std::vector<float> meta;  // opaque per-frame metadata (e.g. letterbox numbers)
 };
 
 // A ready window. `memories` are F pointers into the ring (temporal order, repeats allowed),
@@ -29,10 +28,11 @@ class FrameWindow {
   explicit FrameWindow(int64_t half_window);
 
   // Copies `memory` (tokens x dim floats) into the ring. Throws std::invalid_argument when the
-  // size differs from earlier frames of the stream. Returns 0 or 1 ready windows.
+  // size differs from earlier frames of the stream. Returns 0 or 1 ready windows. Per-frame
+  // state other than the memory (letterbox, image, timings) stays with the caller, keyed by
+  // frame_index.
   std::vector<WindowView> push(const float* memory, int64_t tokens, int64_t dim,
-                               int64_t frame_index, double timestamp, const float* meta,
-                               int64_t meta_len);
+                               int64_t frame_index, double timestamp);
   // End of stream: the remaining windows (their future frames repeat the last frame), then
   // the stream is reset.
   std::vector<WindowView> flush();

@@ -26,7 +26,11 @@ def _version(module: str) -> str:
 def main(args: argparse.Namespace) -> int:
     from pavenet_sdk import __version__, native
     from pavenet_sdk.runtime.backends import available_backends
-    from pavenet_sdk.runtime.models import bundled_models
+    from pavenet_sdk.runtime.models import bundled_models, resolve_model
+    from pavenet_sdk.runtime.package import load_package
+
+    if args.model is not None:  # a model the user named must exist and be a valid package
+        load_package(resolve_model(args.model))
 
     rows = [
         ("pavenet-sdk", __version__),
@@ -42,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         from pavenet_sdk.runtime.estimator import Estimator
 
-        rows.append(("auto backend", repr(Estimator(args.model))))
+        rows.append(("auto backend", repr(Estimator(args.model))))  # names the joint layout
     except Exception as exc:  # doctor reports problems instead of failing on them
         rows.append(("auto backend", f"unavailable: {exc}"))
     width = max(len(k) for k, _ in rows)

@@ -21,12 +21,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", default=None, help="model name stored in the manifest")
 
 
-def main(args: argparse.Namespace) -> int:
-    from pavenet_sdk.checkpoint import load_model
-    from pavenet_sdk.export import FORMATS, export_package
+def parse_formats(text: str) -> list[str]:
+    """``--format`` value -> format names; raises UsageError naming an unknown one."""
+    from pavenet_sdk.cli import UsageError
+    from pavenet_sdk.manifest import GRAPH_FILES  # the formats a package can hold
 
-    formats = list(FORMATS) if args.format == "all" else [f.strip() for f in args.format.split(",")]
-    model = load_model(args.checkpoint)
+    if text.strip() == "all":
+        return list(GRAPH_FILES)
+    formats = [f.strip() for f in text.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in GRAPH_FILES]
+    if unknown or not formats:
+        raise UsageError(
+            f"--format: unknown format(s) {', '.join(unknown) or repr(text)}; "
+            f"choose from {', '.join(GRAPH_FILES)} or 'all'"
+        )
+    return formats
+
+
+def main(args: argparse.Namespace) -> int:
+    from pavenet_sdk.cli import user_input
+
+    formats = parse_formats(args.format)  # before loading torch and the checkpoint
+    from pavenet_sdk.checkpoint import load_model
+    from pavenet_sdk.export import export_package
+
+    with user_input():  # a file that is not a (readable) pavenet-sdk checkpoint
+        model = load_model(args.checkpoint)
     out = args.out or args.checkpoint.with_suffix("")
     export_package(model, out, formats, name=args.name)
     print(f"model package written to {out} ({', '.join(formats)})")

@@ -4,6 +4,9 @@ Data flow per pushed frame:
     frame -> letterbox (native) -> backend.encode, once per frame -> FrameWindow (native cache)
     -> when frame t+T has arrived: backend.decode(window t-T..t+T) -> decode_poses (native)
     -> tracker (native) [-> One-Euro smoother] -> FrameResult for frame t
+
+Sizes in this API are (width, height) px, like OpenCV's and PIL's; array shapes are numpy's
+(H, W, ...).
 """
 
 from __future__ import annotations
@@ -11,18 +14,24 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pavenet_sdk import native
-from pavenet_sdk.runtime.backends import load_backend, resolve_backend
+from pavenet_sdk.layouts import JointLayout
+from pavenet_sdk.manifest import GRAPH_FILES, build_manifest
+from pavenet_sdk.runtime.backends import Backend, load_backend, resolve_backend
 from pavenet_sdk.runtime.models import resolve_model
-from pavenet_sdk.runtime.package import GRAPH_FILES, ModelPackage, PackageError, load_package
+from pavenet_sdk.runtime.package import ModelPackage, PackageError, load_package
 from pavenet_sdk.runtime.results import FrameResult
 from pavenet_sdk.runtime.sources import open_source
+
+if TYPE_CHECKING:
+    from pavenet_sdk.model import PAVENet
 
 
 @dataclass(frozen=True)
@@ -47,13 +56,17 @@ class Estimator:
 
     Args:
         model: a model package directory or archive, or the name of a bundled model;
-            None loads the bundled default.
+            None loads the bundled default. (A PyTorch model in memory:
+            :meth:`from_model`.)
         backend: "auto" (fastest installed engine the package supports), "openvino", "onnx",
             "torchscript" or "torch".
         precision: "f32" everywhere; "bf16"/"f16" with OpenVINO where the CPU supports it.
         threads: intra-op threads for the engine and the native core (default 1: on shared
             cores more threads can be much slower; raise it on a dedicated machine).
         score_threshold: persons scoring below this are dropped.
+        nms_oks: OKS-NMS threshold in [0, 1] applied to each frame's people (None: off, the
+            default; the PAVE-Net authors used 0.45 in one revision of their head). A person
+            whose OKS with a better-scoring one exceeds it is dropped as a duplicate.
         track: assign stable ``track_ids`` (always present; sequential ids when False).
         smooth: apply One-Euro smoothing to tracked keypoints.
 
@@ -71,34 +84,102 @@ class Estimator:
         precision: str = "f32",
         threads: int = 1,
         score_threshold: float = 0.3,
+        nms_oks: float | None = None,
         track: bool = True,
         smooth: bool = False,
         tracker: TrackerOptions | None = None,
         smoother: SmootherOptions | None = None,
     ) -> None:
-        if not isinstance(threads, int) or threads < 1:
-            raise ValueError(f"threads must be a positive integer, got {threads!r}")
-        if not 0.0 <= score_threshold <= 1.0:
-            raise ValueError(f"score_threshold must be in [0, 1], got {score_threshold}")
-        self.package: ModelPackage = load_package(resolve_model(model))
-        self.backend_name = resolve_backend(backend, self.package)
+        _check_options(threads, score_threshold, nms_oks)
+        package = load_package(resolve_model(model))
+        backend_name = resolve_backend(backend, package)
         native.set_num_threads(threads)
-        self.backend = load_backend(self.backend_name, self.package, threads, precision)
+        engine = load_backend(backend_name, package, threads, precision)
+        self._setup(
+            package, backend_name, engine, threads, score_threshold, nms_oks, track, smooth,
+            tracker, smoother,
+        )  # fmt: skip
+
+    @classmethod
+    def from_model(
+        cls,
+        model: PAVENet,
+        *,
+        threads: int = 1,
+        score_threshold: float = 0.3,
+        nms_oks: float | None = None,
+        track: bool = True,
+        smooth: bool = False,
+        tracker: TrackerOptions | None = None,
+        smoother: SmootherOptions | None = None,
+    ) -> Estimator:
+        """An estimator around a PyTorch PAVE-Net held in memory; no files are written.
+
+        The manifest (input size, T, joint layout, normalisation) comes from
+        ``model.config``; frames go through the same letterbox, window, decode and tracking
+        as a loaded package, with the eager torch backend. Each call runs the model in eval
+        mode with the fused attention and restores its mode afterwards, so a model being
+        trained can be evaluated between steps. ``threads`` sets torch's and the native
+        core's intra-op threads (process-wide). Other arguments as for :class:`Estimator`.
+        """
+        from pavenet_sdk.runtime.backends.torch import TorchBackend
+
+        _check_options(threads, score_threshold, nms_oks)
+        config = getattr(model, "config", None)
+        if config is None:
+            raise TypeError(f"from_model needs a PAVENet model, got {type(model).__name__}")
+        manifest = build_manifest(config, name=config.name, formats=["torch"])
+        native.set_num_threads(threads)
+        engine = TorchBackend(model, threads)
+        est = cls.__new__(cls)
+        est._setup(
+            ModelPackage(root=None, manifest=manifest), "torch", engine, threads,
+            score_threshold, nms_oks, track, smooth, tracker, smoother,
+        )  # fmt: skip
+        return est
+
+    def _setup(
+        self,
+        package: ModelPackage,
+        backend_name: str,
+        engine: Backend,
+        threads: int,
+        score_threshold: float,
+        nms_oks: float | None,
+        track: bool,
+        smooth: bool,
+        tracker: TrackerOptions | None,
+        smoother: SmootherOptions | None,
+    ) -> None:
+        self.package = package
+        self.backend_name = backend_name
+        self.backend = engine
         self._check_graphs()
         self.threads = threads
         self.score_threshold = float(score_threshold)
+        self.nms_oks = None if nms_oks is None else float(nms_oks)
         self.track = track
         self.smooth = smooth
         self.tracker_options = tracker or TrackerOptions()
         self.smoother_options = smoother or SmootherOptions()
         self._default_stream: Stream | None = None
 
+    @property
+    def input_resolution(self) -> tuple[int, int]:
+        """(width, height) px of the model input frames are letterboxed into."""
+        return self.package.input_resolution
+
+    @property
+    def layout(self) -> JointLayout:
+        """The joint layout of every result's keypoints."""
+        return self.package.layout
+
     def __repr__(self) -> str:
-        h, w = self.package.input_size
+        w, h = self.input_resolution
         return (
             f"Estimator(model={self.package.name!r}, backend={self.backend_name!r}, "
             f"precision={self.backend.precision!r}, threads={self.threads}, "
-            f"input={w}x{h}, T={self.package.T})"
+            f"input={w}x{h}, T={self.package.T}, layout={self.layout.name!r})"
         )
 
     def _check_graphs(self) -> None:
@@ -109,31 +190,34 @@ class Estimator:
         the engine.
         """
         manifest, root = self.package.manifest, self.package.root
-        fmt = self.backend_name if self.backend_name in self.package.formats else "onnx"
-        files = GRAPH_FILES[fmt]
-        encoder, decoder = files.get("encoder", files.get("checkpoint")), files.get("decoder")
-        in_h, in_w = self.package.input_size
+        if root is None:
+            where, encoder, decoder = f"model {self.package.name!r}", "the model", "the model"
+        else:
+            fmt = self.backend_name if self.backend_name in self.package.formats else "onnx"
+            files = GRAPH_FILES[fmt]
+            where = str(root)
+            encoder = files.get("encoder", files.get("checkpoint"))
+            decoder = files.get("decoder", encoder)
+        in_w, in_h = self.input_resolution
         try:
             memory = self.backend.encode(np.zeros((1, 3, in_h, in_w), np.float32))
         except Exception as exc:  # engines raise their own exception types
             raise PackageError(
-                f"{root}: {encoder} does not run on a (1, 3, {in_h}, {in_w}) image: {exc}"
+                f"{where}: {encoder} does not run on a (1, 3, {in_h}, {in_w}) image: {exc}"
             ) from None
         expected = (manifest["num_tokens"], manifest["d_model"])
         if memory.shape != expected:
             raise PackageError(
-                f"{root}: {encoder} returned memory {memory.shape}, the manifest says {expected}"
+                f"{where}: {encoder} returned memory {memory.shape}, the manifest says {expected}"
             )
         window = np.repeat(memory[None], 2 * self.package.T + 1, axis=0)
         try:
             poses, _, _ = self.backend.decode(window)
         except Exception as exc:  # engines raise their own exception types
-            raise PackageError(
-                f"{root}: {decoder or encoder} does not decode a window: {exc}"
-            ) from None
+            raise PackageError(f"{where}: {decoder} does not decode a window: {exc}") from None
         if poses.shape[1:] != (manifest["num_joints"], 2):
             raise PackageError(
-                f"{root}: {decoder or encoder} returned poses {poses.shape}, "
+                f"{where}: {decoder} returned poses {poses.shape}, "
                 f"expected (M, {manifest['num_joints']}, 2)"
             )
 
@@ -179,8 +263,9 @@ class Stream:
     def __init__(self, estimator: Estimator) -> None:
         self._est = estimator
         self._guard = threading.Lock()
-        in_h, in_w = estimator.package.input_size
-        self._in_size = (in_h, in_w)
+        in_w, in_h = estimator.input_resolution
+        self._in_hw = (in_h, in_w)
+        self._layout = estimator.layout
         manifest = estimator.package.manifest
         self._mean = np.asarray(manifest["mean"], np.float32)
         self._std = np.asarray(manifest["std"], np.float32)
@@ -198,6 +283,7 @@ class Stream:
         self._tracker = native.Tracker(
             oks_threshold=est.tracker_options.oks_threshold,
             max_age_seconds=est.tracker_options.max_age,
+            layout=self._layout,
         )
         self._smoother = native.OneEuroSmoother(
             min_cutoff=est.smoother_options.min_cutoff,
@@ -206,7 +292,9 @@ class Stream:
         )
         self._next_index = 0
         self._last_timestamp = -math.inf
-        self._pending: dict[int, dict] = {}  # frame index -> letterbox, timings, image
+        # frame index -> its letterbox, image and timings until its window is decoded (the
+        # native window caches memories only)
+        self._pending: dict[int, dict[str, Any]] = {}
         self._next_id = 0
 
     def push_frame(self, frame: np.ndarray, timestamp: float | None = None) -> list[FrameResult]:
@@ -227,7 +315,9 @@ class Stream:
         """End of stream: results for the last T frames (future frames replicated)."""
         return self._locked(lambda: [self._finish(w) for w in self._window.flush()])
 
-    def run_frames(self, frames) -> Iterator[FrameResult]:
+    def run_frames(
+        self, frames: Iterable[tuple[np.ndarray, float | None]]
+    ) -> Iterator[FrameResult]:
         """Results of an iterable of ``(frame, timestamp)``, each with ``result.image`` set."""
         for frame, timestamp in frames:
             yield from self._locked(self._push, frame, timestamp, frame)
@@ -247,7 +337,7 @@ class Stream:
         timestamp = self._check_timestamp(timestamp)
         t0 = time.perf_counter()
         tensor, letterbox = native.letterbox(
-            frame, *self._in_size, bgr_to_rgb=self._to_rgb, mean=self._mean, std=self._std
+            frame, *self._in_hw, bgr_to_rgb=self._to_rgb, mean=self._mean, std=self._std
         )
         t1 = time.perf_counter()
         memory = self._est.backend.encode(tensor[None])
@@ -293,7 +383,14 @@ class Stream:
         t1 = time.perf_counter()
         lb = pending["letterbox"]
         decoded = native.decode_poses(
-            poses, logits, sigmas, lb, top_k=self._top_k, score_threshold=est.score_threshold
+            poses,
+            logits,
+            sigmas,
+            lb,
+            top_k=self._top_k,
+            score_threshold=est.score_threshold,
+            nms_oks=est.nms_oks,
+            layout=self._layout,
         )
         t2 = time.perf_counter()
         keypoints = decoded.keypoints
@@ -318,4 +415,14 @@ class Stream:
             image_size=(lb.orig_w, lb.orig_h),
             timings=timings,
             image=pending["image"],
+            layout=self._layout,
         )
+
+
+def _check_options(threads: Any, score_threshold: float, nms_oks: float | None) -> None:
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    if not 0.0 <= score_threshold <= 1.0:
+        raise ValueError(f"score_threshold must be in [0, 1], got {score_threshold}")
+    if nms_oks is not None and not 0.0 <= nms_oks <= 1.0:
+        raise ValueError(f"nms_oks must be in [0, 1] or None, got {nms_oks}")

@@ -1,4 +1,4 @@
-"""Drawing skeletons, scores and track ids on frames (OpenCV)."""
+"""Drawing skeletons, scores and track ids on frames (OpenCV), for any joint layout."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from pavenet_sdk.data.types import FLIP_PAIRS, SKELETON
-
 if TYPE_CHECKING:
     from pavenet_sdk.runtime.results import FrameResult
-
-_LEFT = {left for left, _ in FLIP_PAIRS}
 
 
 def track_color(track_id: int) -> tuple[int, int, int]:
@@ -32,11 +28,15 @@ def draw_poses(
 ) -> np.ndarray:
     """Return a copy of ``image`` (uint8 HxWx3 BGR) with ``result`` drawn on it.
 
-    Joints whose ``keypoint_scores`` are below ``joint_threshold`` and limbs touching them are
-    skipped. Left limbs are drawn thinner so the figure's orientation stays readable.
+    Limbs are the skeleton of ``result.layout``. Joints whose ``keypoint_scores`` are below
+    ``joint_threshold`` and limbs touching them are skipped. Limbs touching a left joint (the
+    first of each of the layout's flip pairs) are drawn thinner so the figure's orientation
+    stays readable.
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise ValueError(f"expected a uint8 HxWx3 image, got {image.dtype} {image.shape}")
+    layout = result.layout
+    left = {a for a, _ in layout.flip_pairs}
     canvas = image.copy()
     scale = max(image.shape[:2]) / 640
     width = thickness or max(1, round(2 * scale))
@@ -44,9 +44,9 @@ def draw_poses(
         kps = result.keypoints[person]
         ok = result.keypoint_scores[person] >= joint_threshold
         color = track_color(int(result.track_ids[person]))
-        for a, b in SKELETON:
+        for a, b in layout.skeleton:
             if ok[a] and ok[b]:
-                limb_width = max(1, width - 1) if (a in _LEFT or b in _LEFT) else width
+                limb_width = max(1, width - 1) if (a in left or b in left) else width
                 pa = tuple(int(round(v)) for v in kps[a])
                 pb = tuple(int(round(v)) for v in kps[b])
                 cv2.line(canvas, pa, pb, color, limb_width, cv2.LINE_AA)
