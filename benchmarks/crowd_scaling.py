@@ -38,14 +38,14 @@ def postprocess_cost(persons: tuple[int, ...], rounds: int, top_k: int = 20) -> 
         poses = rng.uniform(0.1, 0.9, (top_k, 15, 2)).astype(np.float32)
         logits = np.where(np.arange(top_k) < n, 4.0, -4.0).astype(np.float32)
         sigmas = np.full((top_k, 15, 2), 0.05, np.float32)
-        state = {"tracker": native.Tracker(), "t": 0.0}
+        state = {"tracker": native.Tracker(layout="posetrack-15"), "t": 0.0}
 
         def step(poses=poses, logits=logits, sigmas=sigmas, state=state):
             for _ in range(PP_INNER):
                 state["t"] += 1 / 30
                 jitter = rng.normal(0, 1e-3, poses.shape).astype(np.float32)
                 d = native.decode_poses(poses + jitter, logits, sigmas, lb, top_k=top_k,
-                                        score_threshold=0.3)  # fmt: skip
+                                        score_threshold=0.3, layout="posetrack-15")  # fmt: skip
                 state["tracker"].update(state["t"], d.keypoints, d.scores)
 
         cases.append(Case(str(n), step))
@@ -119,7 +119,7 @@ def run(mode: Mode) -> dict:
         "model": {
             "name": "tiny",
             "weights": weights,
-            "input_size": list(est.package.input_size),
+            "input_size_wh": list(est.input_resolution),
             "backend": f"{est.backend_name} ({est.backend.precision})",
             "score_threshold": est.score_threshold,
             "frame_size_wh": list(mode.frame_size),

@@ -42,11 +42,11 @@ def encoder_cache(d: dict) -> list[str]:
         rows.append([
             r["model"], f"{r['input_size'][0]}x{r['input_size'][1]}", r["T"],
             _ms(s["ours_torch"]), f"{_ms(s['ours_best'])} ({r['best_backend']})",
-            _ms(s["cached_model"]), _ms(s["recompute"]), _ms(s["ste"]),
+            _ms(s["ours_in_memory"]), _ms(s["recompute"]), _ms(s["ste"]),
             q["recompute_over_ours_torch"], q["recompute_over_ours_best"],
             q["ste_over_ours_torch"], f"{r['load1_before']}/{r['load1_after']}",
         ])  # fmt: skip
-    head = ["model", "input", "T", "(a) ours torch", "(a) ours best", "model cached",
+    head = ["model", "input", "T", "(a) ours torch", "(a) ours best", "ours in-memory",
             "(b) recompute", "(c) STE", "b/a torch", "b/a best", "c/a torch",
             "load 1m"]  # fmt: skip
     return ["## 1. Encoder cache (ms per new frame)", ""] + _md(head, rows) + _targets(d)
