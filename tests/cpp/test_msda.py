@@ -197,15 +197,3 @@ def test_torch_op_traced_saves_and_loads_in_a_fresh_process(tmp_path: Path) -> N
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
-
-
-@pytest.mark.skipif(
-    not (native.has_cuda() and native.build_info()["cuda_devices"] > 0),
-    reason="needs a CUDA build and a CUDA device",
-)
-def test_cuda_matches_cpu() -> None:
-    from pavenet_sdk import _core
-
-    for head_dim in (1, 8, 33):
-        args = make_problem(np.random.default_rng(head_dim), head_dim=head_dim)
-        np.testing.assert_allclose(_core.ms_deform_attn_cuda(*args), reference(*args), atol=1e-5)

@@ -73,7 +73,8 @@ def _run(args: argparse.Namespace) -> int:
     from pavenet_sdk.data.synth import contact_sheet, write_dataset
 
     if args.preview:
-        sheet = contact_sheet(args.preset, args.seed, args.videos or 3, args.frames or 4,
+        sheet = contact_sheet(args.preset, args.seed, 3 if args.videos is None else args.videos,
+                              4 if args.frames is None else args.frames,
                               args.size, args.scale, args.persons, args.layout)  # fmt: skip
         if not cv2.imwrite(args.preview, sheet):
             raise OSError(f"could not write {args.preview}")
@@ -82,7 +83,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    videos, frames = args.videos or 10, args.frames or 30
+    videos = 10 if args.videos is None else args.videos
+    frames = 30 if args.frames is None else args.frames
     start = time.perf_counter()
     with tqdm(total=videos, unit="video", desc=f"synth {args.preset}") as bar:
         paths = write_dataset(
