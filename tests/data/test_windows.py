@@ -16,7 +16,7 @@ from pavenet_sdk.data.transforms import (
     letterbox,
     sample_affine,
 )
-from pavenet_sdk.data.types import JOINT_NAMES, Frame, Person, Sequence
+from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.data.windows import (
     MIN_AREA,
     PoseTrackWindows,
@@ -24,9 +24,10 @@ from pavenet_sdk.data.windows import (
     make_window,
     window_indices,
 )
+from pavenet_sdk.layouts import COCO_17, POSETRACK_15
 
 GEOMETRY_ONLY = dict(photometric=False)
-J = JOINT_NAMES.index
+J = POSETRACK_15.joints.index
 
 
 def _shared() -> Path:
@@ -269,11 +270,47 @@ def test_real_posetrack_windows():
     assert aug[2].images.shape == (3, 3, 192, 256)
 
 
-def test_synthetic_clip_window():
-    synthetic = pytest.importorskip("pavenet_sdk.data.synthetic")
-    clip = synthetic.generate_clip("easy", seed=11, num_frames=3)
+@pytest.mark.parametrize("layout", ["posetrack-15", "coco-17"])
+def test_synthetic_clip_window(layout):
+    from pavenet_sdk.data.synth import generate_clip
+
+    clip = generate_clip("easy", seed=11, num_frames=3, layout=layout)
     persons = clip.sequence.frames[1].persons
-    s = make_window(clip.frames, persons, (96, 128), AugmentConfig(), np.random.default_rng(0))
+    s = make_window(clip.frames, persons, (96, 128), AugmentConfig(), np.random.default_rng(0),
+                    layout)  # fmt: skip
     assert s.images.shape == (3, 3, 96, 128)
     assert s.keypoints.shape[0] == len(s.track_ids) <= len(persons)
+    assert s.keypoints.shape[1] == len(persons[0].keypoints)
     assert ((s.keypoints >= 0) & (s.keypoints <= 1)).all()
+
+
+def test_flip_uses_the_layout_flip_pairs():
+    image = np.zeros((100, 200, 3), np.uint8)
+    rng = np.random.default_rng(0)
+    xy = np.c_[rng.uniform(10, 190, 17), rng.uniform(10, 90, 17)]
+    cfg = AugmentConfig(flip=1.0, rotate_prob=0.0, scale=0.0, translate=0.0, **GEOMETRY_ONLY)
+    s = make_window([image], [_person(xy)], (100, 200), cfg, np.random.default_rng(0), COCO_17)
+    assert s.flipped and s.keypoints.shape == (1, 17, 2)
+    px = s.keypoints[0] * (200, 100)
+    mirrored = np.c_[200 - xy[:, 0], xy[:, 1]]
+    for name in COCO_17.joints:  # each joint is the mirror of its partner (or of itself)
+        partner = name.replace("left_", "@").replace("right_", "left_").replace("@", "right_")
+        np.testing.assert_allclose(px[COCO_17.joints.index(name)],
+                                   mirrored[COCO_17.joints.index(partner)], atol=1e-4)  # fmt: skip
+    with pytest.raises(ValueError, match=r"\(17, 3\) for layout 'coco-17'"):
+        make_window([image], [_person(xy[:15])], (100, 200), None, layout="coco-17")
+    with pytest.raises(ValueError, match="unknown joint layout"):
+        make_window([image], [], (100, 200), None, layout="mpii")
+
+
+def test_letterbox_targets_scale_each_axis_by_its_rounded_size():
+    # 3x7 -> (8, 8): scale 8/7, resized 8 x round(3.43) = 8 x 3: y scale 1 != x scale 8/7
+    image = np.zeros((3, 7, 3), np.uint8)
+    xy = np.tile([[7.0, 3.0]], (15, 1))  # the bottom-right corner of the image
+    xy[1] = (3.5, 1.5)  # the centre
+    s = make_window([image], [_person(xy)], (8, 8), None)
+    chw, _ = letterbox(image, (8, 8))
+    assert (chw[:, 3:] == 0).all() and not (chw[:, :3] == 0).all()  # 3 rows of image
+    np.testing.assert_allclose(s.matrix[:, :2], [[8 / 7, 0], [0, 1.0]])
+    assert not s.visibility[0, 0]  # x = 8 is outside [0, 8)
+    np.testing.assert_allclose(s.keypoints[0, 1] * 8, [4.0, 1.5], atol=1e-5)

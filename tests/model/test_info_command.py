@@ -59,7 +59,7 @@ def test_decoder_flops_and_latency(make_config):
 
 
 def test_info_compares_paper_r50_with_the_official_inventory(capsys):
-    from pavenet_sdk.model.inventory import official_inventory_path
+    from pavenet_sdk.official.inventory import official_inventory_path
 
     if official_inventory_path() is None:
         pytest.skip("official inventory not available")

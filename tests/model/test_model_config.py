@@ -95,9 +95,66 @@ def test_config_and_inventory_import_without_torch():
 
     code = (
         "import sys\n"
-        "from pavenet_sdk.model.config import get_preset\n"
-        "from pavenet_sdk.model.inventory import COMPONENTS\n"
+        "from pavenet_sdk.model.presets import get_preset\n"
+        "from pavenet_sdk.official.inventory import COMPONENTS\n"
         "assert get_preset('tiny').num_tokens == 765\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_are_posetrack_15(name):
+    cfg = get_preset(name)
+    assert cfg.layout == "posetrack-15" and cfg.num_joints == 15
+    assert cfg.joint_layout.name == "posetrack-15"
+    assert cfg.to_dict()["layout"] == "posetrack-15"
+
+
+def test_layout_sets_k():
+    cfg = get_preset("tiny").replace(layout="coco-17")
+    assert cfg.num_joints == 17 and cfg.joint_layout.sigmas[1] == pytest.approx(0.025)
+    again = ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert again == cfg
+    with pytest.raises(ValueError, match="layout must be one of"):
+        get_preset("tiny").replace(layout="mpii-16")
+    with pytest.raises(ValueError, match="unknown config field 'num_joints'"):
+        get_preset("tiny").replace(num_joints=17)  # K follows the layout, it is not set
+
+
+def test_dicts_from_before_layouts_load_as_posetrack_15():
+    old = get_preset("tiny").to_dict()
+    del old["layout"]
+    old["num_joints"] = 15  # what checkpoints and packages stored before
+    cfg = ModelConfig.from_dict(old)
+    assert cfg == get_preset("tiny") and cfg.layout == "posetrack-15"
+    with pytest.raises(ValueError, match="num_joints 17 contradicts layout 'posetrack-15'"):
+        ModelConfig.from_dict({**old, "num_joints": 17})
+    with pytest.raises(ValueError, match="contradicts layout 'coco-17'"):
+        ModelConfig.from_dict({**old, "layout": "coco-17"})  # num_joints 15
+    both = ModelConfig.from_dict({**old, "layout": "coco-17", "num_joints": 17})
+    assert both.num_joints == 17
+
+
+def test_from_dict_checks_types_and_names_nested_keys():
+    d = get_preset("tiny").to_dict()
+    with pytest.raises(TypeError, match="T must be an integer"):
+        ModelConfig.from_dict({**d, "T": "2"})
+    with pytest.raises(ValueError, match="unknown config field 'encoder.depth'"):
+        ModelConfig.from_dict({**d, "encoder": {**d["encoder"], "depth": 3}})
+    with pytest.raises(TypeError, match="encoder must be a table"):
+        ModelConfig.from_dict({**d, "encoder": 3})
+    cfg = ModelConfig.from_dict({**d, "input_size": [96, 128], "loss": {"cls_weight": 1}})
+    assert cfg.input_size == (96, 128) and cfg.loss.cls_weight == 1.0
+    assert isinstance(cfg.loss.cls_weight, float)
+
+
+def test_coco_17_model_shapes(make_config):
+    cfg = make_config(layout="coco-17")
+    model = build_model(cfg).eval()
+    assert model.state_dict()["joint_decoder.query_embedding.weight"].shape[0] == 17
+    with torch.no_grad():
+        out = model(torch.randn(2, cfg.num_frames, 3, *cfg.input_size))
+    P = cfg.top_k
+    assert out["poses"].shape == (2, P, 17, 2) and out["sigmas"].shape == (2, P, 17, 2)
+    assert out["logits"].shape == (2, P)

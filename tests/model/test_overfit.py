@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 import torch
 
-from pavenet_sdk.data.types import SKELETON
-from pavenet_sdk.model import SetCriterion, build_model, get_preset
+from pavenet_sdk.layouts import POSETRACK_15
+from pavenet_sdk.manifest import IMAGENET_MEAN, IMAGENET_STD
+from pavenet_sdk.model import build_training, get_preset
 
 cv2 = pytest.importorskip("cv2")
 
-MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)
-STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
+MEAN = np.array(IMAGENET_MEAN, dtype=np.float32)
+STD = np.array(IMAGENET_STD, dtype=np.float32)
+SKELETON = POSETRACK_15.skeleton
 
 
 def _stick_figure(cx: float, cy: float, h: float) -> np.ndarray:
@@ -59,9 +61,9 @@ def test_tiny_overfits_one_window():
     torch.manual_seed(0)
     # the tiny architecture at a 128x128 input keeps the test quick on one core
     cfg = get_preset("tiny").replace(input_size=(128, 128))
-    model = build_model(cfg).train()
+    model, criterion = build_training(cfg)  # one matcher for both
+    model.train()
     window, targets = _window(cfg.input_size[0], cfg.num_frames, shift=0.01)
-    criterion = SetCriterion(cfg)
     params = [p for p in model.parameters() if p.requires_grad] + list(criterion.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4)
     T = cfg.T

@@ -104,8 +104,9 @@ def test_import_command_reports_a_mismatch_and_fails(r50_rows, tmp_path, capsys)
     path = tmp_path / "wrong.pth"
     torch.save({"state_dict": state}, path)
     code = cli_main(["import-official", str(path), "--out", str(tmp_path / "o")])
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err
     assert code == 2
+    assert printed.startswith("pavenet import-official: error: import failed: ")
     assert "1 shape mismatches" in printed
     assert "neck.convs.0.conv.weight [256, 384, 1, 1]" in printed
     assert not (tmp_path / "o").exists()
@@ -119,7 +120,7 @@ def test_import_command_refuses_unsafe_files(tmp_path, capsys):
     path = tmp_path / "evil.pth"
     torch.save({"state_dict": {}, "meta": Evil()}, path)
     assert cli_main(["import-official", str(path), "--out", str(tmp_path / "o")]) == 2
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err
     assert "refusing to load" in printed and "\nexecuted" not in printed
 
 

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pavenet_sdk.train.config import HELD_OUT_SEED_START, TrainConfig, load_config
+from pavenet_sdk.train.config import (
+    HELD_OUT_SEED_START,
+    AugmentSection,
+    TrainConfig,
+    load_config,
+)
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -27,7 +32,9 @@ def test_shipped_configs_parse(path: Path) -> None:
 
 
 def test_defaults_and_overrides(tmp_path: Path) -> None:
-    path = _write(tmp_path, """
+    path = _write(
+        tmp_path,
+        """
 [run]
 name = "x"
 [model.overrides]
@@ -35,7 +42,8 @@ T = 2
 encoder = { num_layers = 1 }
 [train]
 max_steps = 7
-""")
+""",
+    )
     cfg = load_config(path, overrides={"data": {"batch_size": 3}})
     assert cfg.run.name == "x" and cfg.train.max_steps == 7 and cfg.data.batch_size == 3
     assert cfg.model.overrides == {"T": 2, "encoder.num_layers": 1}
@@ -56,8 +64,8 @@ def test_yaml_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[trian]\nmax_steps = 1", "unknown config section"),
-        ("[train]\nmax_step = 1", "unknown key"),
+        ("[trian]\nmax_steps = 1", "unknown config field 'trian'"),
+        ("[train]\nmax_step = 1", "unknown config field 'train.max_step'"),
         ("[train]\nmax_steps = 'ten'", "must be an integer"),
         ("[train]\nmax_steps = 0", "set train.max_steps"),
         ("[train]\nmax_steps = 5\n[optim]\nlr = -1.0", "optim.lr must be > 0"),
@@ -66,7 +74,11 @@ def test_yaml_config(tmp_path: Path) -> None:
         ("[train]\nmax_steps = 5\n[data]\nkind = 'posetrack'", "data.root"),
         ("[train]\nepochs = 2", "finite dataset"),
         ("[train]\nmax_steps = 5\n[run]\ndevice = 'tpu'", "run.device"),
-        ("[train]\nmax_steps = 5\n[augment]\nenabled = 1", "true or false"),
+        ("[train]\nmax_steps = 5\n[augment]\nenabled = 1", "augment.enabled must be true or false"),
+        ("[train]\nmax_steps = 5\n[augment]\nhue = -1", "augment.hue must be >= 0"),
+        ("[train]\nmax_steps = 5\n[augment]\nrotate_prob = 2", "augment.rotate_prob"),
+        ("[train]\nmax_steps = 5\n[data]\nkind = 'coco'", "data.root"),
+        ("[train]\nmax_steps = 5\n[data]\nframe_size = [1, 2, 3]", "data.frame_size"),
         ("[train]\nmax_steps = 5\n[data]\npersons = [3, 1]", "data.persons"),
         ("[train\nmax_steps = 5", "invalid TOML"),
     ],
@@ -92,7 +104,7 @@ def test_missing_file_and_suffix(tmp_path: Path) -> None:
 def test_replace_section() -> None:
     cfg = TrainConfig.from_dict({"train": {"max_steps": 3}})
     assert cfg.replace("train", max_steps=9).train.max_steps == 9
-    with pytest.raises(ValueError, match="unknown config section"):
+    with pytest.raises(ValueError, match="unknown config field 'nope.x'"):
         cfg.replace("nope", x=1)
 
 
@@ -102,7 +114,8 @@ def test_command_line_assignments(tmp_path: Path) -> None:
     assert parse_assignment("optim.lr=1e-4") == {"optim": {"lr": 1e-4}}
     assert parse_assignment("model.overrides.T=2") == {"model": {"overrides": {"T": 2}}}
     assert parse_assignment("model.init_from=runs/a/last.pt") == {
-        "model": {"init_from": "runs/a/last.pt"}}  # unquoted text stays a string
+        "model": {"init_from": "runs/a/last.pt"}
+    }  # unquoted text stays a string
     assert parse_assignment("eval.presets=['easy']") == {"eval": {"presets": ["easy"]}}
     for bad in ("lr=1", "optim.lr", ".lr=1"):
         with pytest.raises(ValueError, match="SECTION.KEY=VALUE"):
@@ -113,3 +126,72 @@ def test_command_line_assignments(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, "[train]\nmax_steps = 1\n[model.overrides]\nT = 1\n"),
                       overrides)  # fmt: skip
     assert cfg.model.overrides == {"T": 2, "temporal": "image"}
+
+
+def test_every_augmentation_knob_is_settable(tmp_path: Path) -> None:
+    from dataclasses import fields
+
+    from pavenet_sdk.data.transforms import AugmentConfig
+
+    values = {"flip": 0.25, "rotate": 12.0, "rotate_prob": 0.75, "scale": 0.3, "translate": 0.05,
+              "photometric": False, "photometric_prob": 0.2, "brightness": 10.0,
+              "contrast": 0.1, "saturation": 0.2, "hue": 5.0}  # fmt: skip
+    assert set(values) == {f.name for f in fields(AugmentConfig)}  # a new knob needs a test
+    lines = "\n".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}"
+                      for k, v in values.items())  # fmt: skip
+    cfg = load_config(_write(tmp_path, f"[train]\nmax_steps = 1\n[augment]\n{lines}\n"))
+    assert cfg.augment.augment_config() == AugmentConfig(**values)
+    off = load_config(_write(tmp_path, "[train]\nmax_steps = 1\n[augment]\nenabled = false\n"))
+    assert off.augment.augment_config() is None
+    # the defaults of the run config are the transform's own defaults
+    assert AugmentSection().augment_config() == AugmentConfig()
+
+
+def test_model_layout_from_the_run_config(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[train]\nmax_steps = 1\n[model.overrides]\nlayout = 'coco-17'\n")
+    mc = load_config(path).model_config()
+    assert mc.layout == "coco-17" and mc.num_joints == 17
+    bad = _write(tmp_path, "[train]\nmax_steps = 1\n[model.overrides]\nlayout = 'mpii'\n")
+    with pytest.raises(ValueError, match="layout must be one of"):
+        load_config(bad).model_config()
+
+
+def test_shared_dataclass_helper_on_the_run_config() -> None:
+    from pavenet_sdk.config import from_dict, replace, to_dict
+
+    cfg = TrainConfig.from_dict({"train": {"max_steps": 3}})
+    changed = replace(cfg, "optim.lr", 5e-4)
+    assert changed.optim.lr == 5e-4 and cfg.optim.lr == 3e-4  # frozen: a copy
+    both = replace(cfg, {"optim.lr": 1e-3, "model.overrides.T": 2, "eval.presets": ["easy"]})
+    assert both.optim.lr == 1e-3 and both.model.overrides == {"T": 2}
+    assert both.eval.presets == ("easy",)  # lists become tuples
+    assert from_dict(TrainConfig, to_dict(both)) == both
+    with pytest.raises(ValueError, match="unknown config field 'optim.learning_rate'"):
+        replace(cfg, "optim.learning_rate", 1.0)
+    with pytest.raises(TypeError, match="optim.lr must be a number"):
+        replace(cfg, "optim.lr", "fast")
+
+
+def test_every_config_key_is_documented() -> None:
+    from dataclasses import fields
+    from typing import get_type_hints
+
+    doc = (CONFIGS.parent / "docs" / "training.md").read_text()
+    for section, section_type in get_type_hints(TrainConfig).items():
+        for key in fields(section_type):
+            name = f"{section}.{key.name}"  # "`section.key`" or "`key`" in a grouped row
+            assert f"`{name}`" in doc or f"`{key.name}`" in doc, f"{name} is not in training.md"
+
+
+def test_run_config_imports_without_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pavenet_sdk.train.config import load_config\n"
+        f"cfg = load_config({str(CONFIGS / 'ci-smoke.toml')!r})\n"
+        "assert cfg.model_config().num_joints == 15\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

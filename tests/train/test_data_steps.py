@@ -63,3 +63,51 @@ def test_frozen_neighbours_get_no_gradients() -> None:
     assert grads[True][:, 1].gt(0).all()  # the centre frame is trained
     assert grads[True][:, [0, 2]].eq(0).all()  # neighbours are not
     assert grads[False][:, [0, 2]].gt(0).all()
+
+
+def test_synthetic_targets_follow_the_model_layout() -> None:
+    ds = SyntheticWindows(DataSection(preset="easy", frame_size=(96, 64)), AugmentSection(),
+                          (64, 64), T=1, seed=3, layout="coco-17")  # fmt: skip
+    window, targets = collate([ds[0], ds[1]])
+    assert all(t["keypoints"].shape[1:] == (17, 2) for t in targets)
+    assert sum(int(t["visibility"].sum()) for t in targets) > 0
+
+
+def test_coco_json_dataset(tmp_path: Path) -> None:
+    import json
+
+    import cv2
+    import numpy as np
+
+    from pavenet_sdk.layouts import COCO_17
+
+    (tmp_path / "img").mkdir()
+    images, annotations = [], []
+    for i in range(2):
+        cv2.imwrite(str(tmp_path / "img" / f"{i}.jpg"), np.full((60, 80, 3), 40 * i, np.uint8))
+        images.append({"id": i, "file_name": f"{i}.jpg", "width": 80, "height": 60})
+        kps = []
+        for j in range(17):
+            kps += [10.0 + 3 * j, 20.0 + j, 2]
+        annotations.append({"id": i, "image_id": i, "category_id": 1, "keypoints": kps,
+                            "num_keypoints": 17, "bbox": [10, 20, 48, 16], "area": 400,
+                            "iscrowd": 0})  # fmt: skip
+    categories = [{"id": 1, "name": "person", "keypoints": list(COCO_17.joints),
+                   "skeleton": [[a + 1, b + 1] for a, b in COCO_17.skeleton]}]  # fmt: skip
+    path = tmp_path / "person_keypoints.json"
+    path.write_text(json.dumps({"images": images, "annotations": annotations,
+                                "categories": categories}))  # fmt: skip
+    cfg = DataSection(kind="coco", root=str(path), image_root=str(tmp_path / "img"))
+    ds = build_dataset(cfg, AugmentSection(enabled=False), (64, 64), T=1, seed=0,
+                       layout="coco-17")  # fmt: skip
+    assert len(ds) == 2  # two still images, each its own one-frame sequence
+    window, targets = collate([ds[1]])
+    assert window.shape == (1, 3, 3, 64, 64) and targets[0]["visibility"].all()
+    # letterbox 80x60 -> 64x48: x 0.8, y 0.8; joint j at (10 + 3j, 20 + j) px
+    expected = torch.tensor([[(10.0 + 3 * j) * 0.8 / 64, (20.0 + j) * 0.8 / 64] for j in range(17)])
+    torch.testing.assert_close(targets[0]["keypoints"][0], expected)
+    # the same file read for a PoseTrack-15 model: the shared joints only
+    pt = build_dataset(cfg, AugmentSection(enabled=False), (64, 64), T=1, seed=0)
+    _, targets = collate([pt[1]])
+    assert targets[0]["keypoints"].shape == (1, 15, 2)
+    assert targets[0]["visibility"][0].tolist() == [True, False, False] + [True] * 12

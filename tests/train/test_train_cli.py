@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +36,14 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_smoke_run_writes_outputs(smoke_run: Path) -> None:
-    for name in ("config.json", "metrics.jsonl", "metrics.csv", "training_curve.png", "last.pt",
-                 "best.pt"):
+    for name in (
+        "config.json",
+        "metrics.jsonl",
+        "metrics.csv",
+        "training_curve.png",
+        "last.pt",
+        "best.pt",
+    ):
         assert (smoke_run / name).is_file(), name
     assert _steps(smoke_run, "train") == [2, 4]
     assert _steps(smoke_run, "eval") == [2, 4]
@@ -63,12 +70,15 @@ def test_resume_continues_the_step_count(smoke_run: Path, tmp_path: Path) -> Non
     assert _steps(run, "train") == [2, 4, 6]
 
 
-def test_resume_with_another_model_config_fails_clearly(smoke_run: Path, tmp_path: Path) -> None:
+def test_resume_with_another_model_config_fails_clearly(
+    smoke_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     other = tmp_path / "other.toml"
     other.write_text(SMOKE.read_text().replace("T = 1", "T = 2"))
-    with pytest.raises(SystemExit, match="different model config.*T: checkpoint 1 vs config 2"):
-        cli_main(["train", str(other), "--out", str(tmp_path / "x"),
-                  "--resume", str(smoke_run / "last.pt"), "--no-progress"])  # fmt: skip
+    code = cli_main(["train", str(other), "--out", str(tmp_path / "x"),
+                     "--resume", str(smoke_run / "last.pt"), "--no-progress"])  # fmt: skip
+    assert code == 2
+    assert re.search("different model config.*T: checkpoint 1 vs config 2", capsys.readouterr().err)
 
 
 def test_init_from_image_model_fills_every_frame(smoke_run: Path, tmp_path: Path) -> None:
@@ -90,11 +100,24 @@ def test_init_from_image_model_fills_every_frame(smoke_run: Path, tmp_path: Path
     assert torch.equal(state[edge.replace("heads.0.", "heads.1.")], src[edge])  # offset -1
 
 
-def test_bad_cli_input(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="not found"):
-        cli_main(["train", str(tmp_path / "missing.toml")])
-    with pytest.raises(SystemExit, match="--threads"):
-        cli_main(["train", str(SMOKE), "--threads", "0"])
+def test_coco_17_model_trains_and_evaluates(tmp_path: Path) -> None:
+    out = tmp_path / "coco"
+    code = cli_main(["train", str(SMOKE), "--out", str(out), "--max-steps", "1", "--no-progress",
+                     "--threads", "1", "--set", "model.overrides.layout=coco-17"])  # fmt: skip
+    assert code == 0
+    from pavenet_sdk.checkpoint import load_model, read_checkpoint
+
+    model = load_model(out / "last.pt")
+    assert model.cfg.layout == "coco-17" and model.cfg.num_joints == 17
+    assert read_checkpoint(out / "last.pt")["config"]["layout"] == "coco-17"
+    assert _steps(out, "eval") == [1]  # scored on the joints it shares with PoseTrack-15
+
+
+def test_bad_cli_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["train", str(tmp_path / "missing.toml")]) == 2
+    assert "missing.toml" in capsys.readouterr().err
+    assert cli_main(["train", str(SMOKE), "--threads", "0"]) == 2
+    assert "--threads" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -80,12 +80,12 @@ def main(args: argparse.Namespace) -> int:
     print(f"importing {args.checkpoint} as {preset} (input {input_size[0]}x{input_size[1]})")
     try:
         model, report = import_official(args.checkpoint, cfg)
-    except OfficialImportError as exc:
-        print(f"import failed: the checkpoint does not match {preset}:\n{exc.report.format()}")
-        return 2
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"import failed: {exc}")
-        return 2
+    except OfficialImportError as exc:  # bad input: one error line, the report below it
+        raise SystemExit(
+            f"import failed: {args.checkpoint} does not match {preset}:\n{exc.report.format()}"
+        ) from None
+    except ValueError as exc:  # unreadable or unsafe file (a missing one is an OSError)
+        raise SystemExit(f"import failed: {exc}") from None
     print(report.format())
     source = {
         "file": args.checkpoint.name,

@@ -43,7 +43,7 @@ def _like_official_r50(cfg) -> bool:
 
 
 def _param_table(model, official_path) -> dict:
-    from pavenet_sdk.model.inventory import (
+    from pavenet_sdk.official.inventory import (
         COMPONENTS,
         count_by_component,
         model_inventory,
@@ -140,15 +140,21 @@ def main(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise SystemExit("--threads must be >= 1")
     torch.set_num_threads(args.threads)
-    if args.config is not None:
-        cfg = ModelConfig.from_dict(json.loads(args.config.read_text()))
-    else:
-        cfg = get_preset(args.preset)
+    try:  # bad input: one error line (a missing file is an OSError, reported as such)
+        if args.config is not None:
+            cfg = ModelConfig.from_dict(json.loads(args.config.read_text(encoding="utf-8")))
+        else:
+            cfg = get_preset(args.preset)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"{args.config}: not valid JSON ({exc})") from None
+    except (TypeError, ValueError) as exc:
+        raise SystemExit(f"{args.config or '--preset'}: {exc}") from None
     model = build_model(cfg).eval()
     h, w = cfg.input_size
     print(
-        f"PAVE-Net '{cfg.name}': input {h}x{w}, D {cfg.d_model}, T {cfg.T} "
-        f"({cfg.num_frames} frames), {cfg.num_tokens} tokens/frame, levels {cfg.level_shapes}\n"
+        f"PAVE-Net '{cfg.name}': input {h}x{w}, joints {cfg.layout} (K {cfg.num_joints}), "
+        f"D {cfg.d_model}, T {cfg.T} ({cfg.num_frames} frames), {cfg.num_tokens} tokens/frame, "
+        f"levels {cfg.level_shapes}\n"
     )
     report: dict = {"config": cfg.to_dict(), "params": _param_table(model, args.official)}
     if not args.no_flops:

@@ -11,19 +11,35 @@ HELP = "train PAVE-Net from a run config (TOML/YAML); DDP through torchrun"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", type=Path, help="run config, e.g. configs/tiny-synthetic.toml")
-    parser.add_argument("--resume", type=Path, default=None,
-                        help="continue from a checkpoint of this run (e.g. OUT/last.pt)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="run directory (default: runs/<run name>)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads per process (default: run.threads of the config, 1)")
-    parser.add_argument("--max-steps", type=int, default=None,
-                        help="override train.max_steps (optimiser steps)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
-                        help="override run.device")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override one config value (TOML syntax), e.g. --set optim.lr=1e-4 "
-                             "--set model.overrides.T=1; repeatable")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        help="continue from a checkpoint of this run (e.g. OUT/last.pt)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="run directory (default: runs/<run name>)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per process (default: run.threads of the config, 1)",
+    )
+    parser.add_argument(
+        "--max-steps", type=int, default=None, help="override train.max_steps (optimiser steps)"
+    )
+    parser.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default=None, help="override run.device"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config value (TOML syntax), e.g. --set optim.lr=1e-4 "
+        "--set model.overrides.T=1; repeatable",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -54,7 +70,9 @@ def main(args: argparse.Namespace) -> int:
         raise SystemExit(f"error: {exc}") from None
     if summary is not None and int(os.environ.get("RANK", "0")) == 0:
         best = summary["best_map"]
-        print(f"trained {summary['steps_this_run']} steps (total {summary['steps']}) in "
-              f"{summary['elapsed_s'] / 60:.1f} min; best held-out mAP "
-              f"{'n/a' if best is None else f'{best:.1f}'}; run directory {out}")
+        print(
+            f"trained {summary['steps_this_run']} steps (total {summary['steps']}) in "
+            f"{summary['elapsed_s'] / 60:.1f} min; best held-out mAP "
+            f"{'n/a' if best is None else f'{best:.1f}'}; run directory {out}"
+        )
     return 0

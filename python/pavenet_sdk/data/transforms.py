@@ -1,8 +1,9 @@
 """Model-input letterboxing and the window augmentation (one random affine per window).
 
 Coordinates are continuous pixel coordinates with the pixel-edge convention (pixel i spans
-[i, i+1)), the same as the runtime: ``input_px = scale * original_px`` for the letterbox and
-``original_px = (x_norm * in_w - pad_x) / scale`` back. An augmentation is a 2x3 matrix ``M``
+[i, i+1)), the same as the runtime: the letterbox resizes to whole pixels per axis, so
+``input_x = scale_x * original_x`` with ``scale_x = resized_w / width`` (``scale_y`` likewise)
+and ``original_x = (x_norm * in_w - pad_x) / scale_x`` back. An augmentation is a 2x3 matrix ``M``
 mapping original px to model-input px; every frame of a window is warped with the same ``M``
 (one ``cv2.warpAffine`` per frame) and the keypoints are mapped with it too.
 """
@@ -12,30 +13,36 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import cv2
 import numpy as np
+
+from pavenet_sdk import manifest
 
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "AugmentConfig", "letterbox", "letterbox_matrix",
     "letterbox_size", "letterbox_tensor", "sample_affine", "warp_window",
 ]  # fmt: skip
 
-IMAGENET_MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)  # RGB, 0-255
-IMAGENET_STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
+IMAGENET_MEAN = np.asarray(manifest.IMAGENET_MEAN, dtype=np.float32)  # RGB, 0-255
+IMAGENET_STD = np.asarray(manifest.IMAGENET_STD, dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class AugmentConfig:
     """Random window transform; each part is drawn once per window.
 
-    Geometry: ``flip`` probability of a horizontal flip (left/right joints swapped by the
-    caller); rotation uniform in +-``rotate`` degrees with probability ``rotate_prob``; scale
-    uniform in [1 - ``scale``, 1 + ``scale``] (> 1 zooms in, i.e. crops); translation uniform in
-    +-``translate`` of the input size. Photometric (if ``photometric``), each with probability
-    ``photometric_prob``: brightness +-``brightness`` grey levels, contrast and saturation
-    factors in 1 +- ``contrast`` / ``saturation``, hue shift +-``hue`` degrees.
+    Geometry: ``flip`` probability of a horizontal flip (the window builder swaps left and
+    right joints with the joint layout's ``flip_index``); rotation uniform in +-``rotate``
+    degrees with probability ``rotate_prob``; scale uniform in [1 - ``scale``, 1 + ``scale``]
+    (> 1 zooms in, i.e. crops); translation uniform in +-``translate`` of the input size.
+    Photometric (if ``photometric``), each with probability ``photometric_prob``: brightness
+    +-``brightness`` grey levels, contrast and saturation factors in 1 +- ``contrast`` /
+    ``saturation``, hue shift +-``hue`` degrees.
     """
+
+    label: ClassVar[str] = "AugmentConfig"  # how errors name the fields' owner
 
     flip: float = 0.5
     rotate: float = 30.0
@@ -57,7 +64,7 @@ class AugmentConfig:
             for name in names:
                 value = getattr(self, name)
                 if not lo <= value <= hi:
-                    raise ValueError(f"AugmentConfig.{name} must be {text}, got {value}")
+                    raise ValueError(f"{self.label}.{name} must be {text}, got {value}")
 
     @classmethod
     def coerce(cls, value: AugmentConfig | Mapping | None) -> AugmentConfig | None:
@@ -89,9 +96,10 @@ def letterbox_size(width: int, height: int, input_size) -> tuple[float, int, int
 
 
 def letterbox_matrix(width: int, height: int, input_size) -> np.ndarray:
-    """(2, 3) float64 original px -> input px of the deterministic letterbox."""
-    scale = letterbox_size(width, height, input_size)[0]
-    return np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+    """(2, 3) float64 original px -> input px of the deterministic letterbox: each axis scaled
+    by its own ratio resized / original (the resized size is rounded per axis)."""
+    _, new_w, new_h = letterbox_size(width, height, input_size)
+    return np.array([[new_w / width, 0.0, 0.0], [0.0, new_h / height, 0.0]])
 
 
 def _check_image(image: np.ndarray) -> None:

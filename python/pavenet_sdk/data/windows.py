@@ -1,7 +1,8 @@
 """Training windows: F = 2T + 1 frames around a labelled centre frame, plus its targets.
 
 Torch-free; the trainer converts :func:`collate_windows` output to tensors. Letters: F frames,
-N persons, K = 15 joints, B samples.
+N persons, K joints of the joint layout (``pavenet_sdk.layouts``), B samples. A person's
+keypoints are in the layout's joint order; a flip swaps them with ``layout.flip_index``.
 """
 
 from __future__ import annotations
@@ -19,16 +20,13 @@ from pavenet_sdk.data.transforms import (
     sample_affine,
     warp_window,
 )
-from pavenet_sdk.data.types import FLIP_PAIRS, NUM_JOINTS, Frame, Person, Sequence
+from pavenet_sdk.data.types import Frame, Person, Sequence
+from pavenet_sdk.layouts import DEFAULT_LAYOUT, JointLayout, get_layout
 
 __all__ = ["PoseTrackWindows", "WindowSample", "collate_windows", "make_window", "window_indices"]
 
 MIN_AREA = 1e-4  # floor of the normalised OKS area (one visible joint has a zero-size box)
 AREA_FACTOR = 0.53  # box area -> segment-free "object area", as xtcocotools' use_area=False
-
-_SWAP = np.arange(NUM_JOINTS)
-for _a, _b in FLIP_PAIRS:
-    _SWAP[_a], _SWAP[_b] = _b, _a
 
 
 @dataclass
@@ -62,21 +60,25 @@ def window_indices(num_frames: int, centre: int, T: int) -> list[int]:
     return [min(max(i, 0), num_frames - 1) for i in range(centre - T, centre + T + 1)]
 
 
-def _targets(persons: list[Person], matrix: np.ndarray, flipped: bool, src_wh, in_hw):
+def _targets(
+    persons: list[Person], matrix: np.ndarray, flipped: bool, src_wh, in_hw, layout: JointLayout
+):
     in_h, in_w = in_hw
-    n = len(persons)
-    kps = np.zeros((n, NUM_JOINTS, 3), dtype=np.float64)
+    n, K = len(persons), layout.num_joints
+    kps = np.zeros((n, K, 3), dtype=np.float64)
     for i, p in enumerate(persons):
         k = np.asarray(p.keypoints, dtype=np.float64)
-        if k.shape != (NUM_JOINTS, 3):
-            raise ValueError(f"Person.keypoints must be ({NUM_JOINTS}, 3), got {k.shape}")
+        if k.shape != (K, 3):
+            raise ValueError(
+                f"Person.keypoints must be ({K}, 3) for layout {layout.name!r}, got {k.shape}"
+            )
         kps[i] = k
     src_ok = (kps[..., 2] > 0) & (kps[..., 0] >= 0) & (kps[..., 1] >= 0)
     src_ok &= (kps[..., 0] <= src_wh[0]) & (kps[..., 1] <= src_wh[1])
     xy = kps[..., :2] @ matrix[:, :2].T + matrix[:, 2]  # (N, K, 2) model-input px
     vis = src_ok & (xy[..., 0] >= 0) & (xy[..., 0] < in_w) & (xy[..., 1] >= 0) & (xy[..., 1] < in_h)
     if flipped:  # a mirrored left wrist is the new right wrist
-        xy, vis = xy[:, _SWAP], vis[:, _SWAP]
+        xy, vis = xy[:, layout.flip_index], vis[:, layout.flip_index]
     norm = xy / (in_w, in_h)
     norm[~vis] = 0.0
     keep = vis.any(axis=1)
@@ -91,16 +93,20 @@ def _targets(persons: list[Person], matrix: np.ndarray, flipped: bool, src_wh, i
 def make_window(
     images: list[np.ndarray], persons: list[Person], input_size,
     augment: AugmentConfig | Mapping | None = None, rng: np.random.Generator | None = None,
+    layout: str | JointLayout = DEFAULT_LAYOUT,
 ) -> WindowSample:  # fmt: skip
     """Build one window sample from in-memory frames (any frame source).
 
     Args:
         images: F = 2T + 1 frames, (H, W, 3) uint8 BGR, all the same size, in time order.
-        persons: the centre frame's persons (pixel keypoints; ``keypoints[:, 2] > 0`` = labelled).
+        persons: the centre frame's persons (pixel keypoints (K, 3) in ``layout``'s joint
+            order; ``keypoints[:, 2] > 0`` = labelled).
         input_size: (in_h, in_w) px of the model input, or an int for a square one.
         augment: None = the deterministic runtime letterbox; else one random transform for the
             whole window (:class:`AugmentConfig` or a mapping of its fields).
         rng: random generator (required with ``augment``).
+        layout: joint layout of ``persons`` (a name or a :class:`JointLayout`); its flip pairs
+            swap left and right joints when the window is mirrored.
 
     Returns:
         a :class:`WindowSample`; persons without a visible joint are dropped.
@@ -116,6 +122,7 @@ def make_window(
         if image.ndim != 3 or image.shape[2] != 3 or image.shape != shape:
             raise ValueError(f"frames must be (H, W, 3) of one size, got {image.shape} and {shape}")
     cfg = AugmentConfig.coerce(augment)
+    layout = get_layout(layout)
     h, w = shape[:2]
     in_hw = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
     if cfg is None:
@@ -126,7 +133,7 @@ def make_window(
             raise ValueError("make_window needs an rng when augmenting")
         matrix, flipped = sample_affine(rng, cfg, w, h, in_hw)
         stack = warp_window(list(images), matrix, in_hw, rng, cfg)
-    kps, vis, areas, tracks = _targets(persons, matrix, flipped, (w, h), in_hw)
+    kps, vis, areas, tracks = _targets(persons, matrix, flipped, (w, h), in_hw, layout)
     return WindowSample(stack, kps, vis, areas, tracks, matrix, flipped)
 
 
@@ -150,16 +157,19 @@ class PoseTrackWindows:
         input_size: (in_h, in_w) model input px.
         augment: :class:`AugmentConfig`, a mapping of its fields, or None (letterbox only).
         image_loader: Frame -> (H, W, 3) uint8 BGR; default reads ``frame.image_path``.
+        layout: joint layout of the sequences' persons.
     """
 
     def __init__(
         self, sequences: list[Sequence], T: int, input_size, augment=None, *,
         seed: int | None = 0, image_loader: Callable[[Frame], np.ndarray] | None = None,
+        layout: str | JointLayout = DEFAULT_LAYOUT,
     ) -> None:  # fmt: skip
         if int(T) < 0:
             raise ValueError(f"T must be >= 0, got {T}")
         self.sequences, self.T, self.input_size = list(sequences), int(T), input_size
         self.augment = AugmentConfig.coerce(augment)
+        self.layout = get_layout(layout)
         self.seed, self.epoch = seed, 0
         self.image_loader = image_loader or _imread
         self.items = [(s, t) for s, seq in enumerate(self.sequences) for t in seq.labeled_indices]
@@ -180,7 +190,7 @@ class PoseTrackWindows:
         seed = None if self.seed is None else [int(self.seed), self.epoch, i % len(self)]
         rng = np.random.default_rng(seed)
         return make_window([cache[k] for k in idx], frames[t].persons, self.input_size,
-                           self.augment, rng)  # fmt: skip
+                           self.augment, rng, self.layout)  # fmt: skip
 
 
 def collate_windows(samples: list[WindowSample]) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:

@@ -1,12 +1,15 @@
 """PAVE-Net in PyTorch (needs the ``torch`` extra).
 
 Public API:
-    ModelConfig, get_preset, PRESETS       configuration (``config.py`` imports no torch)
+    ModelConfig, get_preset, PRESETS       configuration (``config.py`` and ``presets.py``
+                                           import no torch)
+    build_training(cfg | preset) -> (model, criterion)  for training: both share one matcher
     build_model(cfg | preset) -> PAVENet   the model (``encode_frame`` / ``decode_window``)
-    SetCriterion(cfg)(outputs, targets)    training losses (holds the RLE flows)
+    SetCriterion(cfg, matcher)(outputs, targets)  training losses (holds the RLE flows)
     HungarianMatcher, build_matcher        prediction-to-target assignment
+    oks                                    object keypoint similarity (torch)
 
-Names are imported lazily, so ``pavenet_sdk.model.config`` and ``.inventory`` stay usable
+Names are imported lazily, so ``pavenet_sdk.model.config`` and ``.presets`` stay usable
 without torch.
 """
 
@@ -18,12 +21,14 @@ from typing import Any
 _EXPORTS = {
     "PRESETS": "presets",
     "ModelConfig": "config",
-    "get_preset": "config",
+    "get_preset": "presets",
+    "build_training": "build",
     "build_model": "build",
     "build_matcher": "build",
     "PAVENet": "pavenet",
     "SetCriterion": "losses",
     "HungarianMatcher": "matcher",
+    "oks": "matcher",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,9 +1,16 @@
-"""``build_model``: a :class:`ModelConfig` (or preset name) -> a :class:`PAVENet`."""
+"""Builders: a :class:`ModelConfig` (or preset name) -> the model, its matcher, its losses.
+
+``build_training(cfg)`` returns ``(model, criterion)`` sharing one :class:`HungarianMatcher`
+(as DETR's ``build()``): the model matches its last STPD layer to choose the STJD's persons
+and the criterion reuses those matches. ``build_model(cfg)`` is the model alone (inference, export).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .backbone import ResNet
-from .config import ModelConfig, get_preset
+from .config import ModelConfig
 from .encoder import EncoderLayer, SpatialEncoder, SpatiotemporalEncoder
 from .joint_decoder import JointDecoder, JointDecoderLayer
 from .matcher import HungarianMatcher
@@ -11,24 +18,48 @@ from .neck import ChannelMapper
 from .pavenet import PAVENet
 from .pose_decoder import PoseDecoder, PoseDecoderLayer
 from .position import LevelEmbedding, token_centres
+from .presets import get_preset
 from .proposals import ProposalHead
 from .swin import SwinTransformer
 
-
-def build_matcher(cfg: ModelConfig) -> HungarianMatcher:
-    """The Hungarian matcher with ``cfg.loss``'s costs."""
-    loss = cfg.loss
-    return HungarianMatcher(
-        loss.match_cls, loss.match_kpt, loss.match_oks, loss.focal_alpha, loss.focal_gamma
-    )
+if TYPE_CHECKING:
+    from .losses import SetCriterion
 
 
-def build_model(cfg: ModelConfig | str) -> PAVENet:
-    """Build PAVE-Net from a config or a preset name (``paper-r50``, ``paper-swinl``, ``tiny``)."""
+def _config(cfg: ModelConfig | str) -> ModelConfig:
     if isinstance(cfg, str):
         cfg = get_preset(cfg)
     if not isinstance(cfg, ModelConfig):
         raise TypeError(f"expected a ModelConfig or preset name, got {type(cfg).__name__}")
+    return cfg
+
+
+def build_matcher(cfg: ModelConfig) -> HungarianMatcher:
+    """The Hungarian matcher with ``cfg.loss``'s costs and ``cfg.layout``'s OKS sigmas."""
+    loss = cfg.loss
+    return HungarianMatcher(
+        loss.match_cls, loss.match_kpt, loss.match_oks, loss.focal_alpha, loss.focal_gamma,
+        layout=cfg.joint_layout,
+    )  # fmt: skip
+
+
+def build_training(cfg: ModelConfig | str) -> tuple[PAVENet, SetCriterion]:
+    """The model and its training criterion, sharing one matcher (needs scipy)."""
+    from .losses import SetCriterion
+
+    cfg = _config(cfg)
+    matcher = build_matcher(cfg)
+    return build_model(cfg, matcher), SetCriterion(cfg, matcher)
+
+
+def build_model(cfg: ModelConfig | str, matcher: HungarianMatcher | None = None) -> PAVENet:
+    """Build PAVE-Net from a config or a preset name (``paper-r50``, ``paper-swinl``, ``tiny``,
+    ``micro``). ``matcher``: the one to share with a criterion (default: a new one)."""
+    cfg = _config(cfg)
+    if matcher is not None and matcher.layout != cfg.joint_layout:
+        raise ValueError(
+            f"the matcher's layout {matcher.layout.name!r} is not the config's {cfg.layout!r}"
+        )
     D, H, L, K = cfg.d_model, cfg.num_heads, cfg.num_levels, cfg.num_joints
     Fd = cfg.decoder_frames
     trunk = SwinTransformer if cfg.backbone.type == "swin" else ResNet
@@ -72,5 +103,5 @@ def build_model(cfg: ModelConfig | str) -> PAVENet:
     joint_decoder = JointDecoder(joint_layers, D, K, Fd)
     return PAVENet(
         cfg, backbone, neck, position, encoder, proposals, pose_decoder, joint_decoder,
-        build_matcher(cfg),
-    )
+        build_matcher(cfg) if matcher is None else matcher,
+    )  # fmt: skip

@@ -1,18 +1,22 @@
-"""Model configuration: frozen dataclasses, named presets and plain-dict (de)serialisation.
+"""Model configuration: frozen dataclasses and plain-dict (de)serialisation.
 
-A :class:`ModelConfig` fully describes a PAVE-Net build; checkpoints and model packages store
-``cfg.to_dict()`` and rebuild with ``ModelConfig.from_dict(d)``. The named presets
-(``paper-r50``, ``tiny``) live in ``presets.py``; ``get_preset`` is re-exported here.
+A :class:`ModelConfig` fully describes a PAVE-Net build, its joint layout included;
+checkpoints and model packages store ``cfg.to_dict()`` and rebuild with
+``ModelConfig.from_dict(d)``. The named presets (``paper-r50``, ``tiny``, ...) and
+``get_preset`` live in ``presets.py``.
 
 This module imports no torch, so runtimes can read configs without it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from pavenet_sdk import config as dataclass_config
+from pavenet_sdk.layouts import DEFAULT_LAYOUT, LAYOUTS, JointLayout, get_layout
 
 TEMPORAL_MODES = ("pavenet", "image")
 ENCODER_TYPES = ("per_frame", "spatiotemporal")
@@ -185,6 +189,9 @@ class ModelConfig:
     """A complete PAVE-Net build.
 
     input_size: (h, w) px of the fixed, letterboxed model input.
+    layout: the joint layout the model predicts, a name of ``pavenet_sdk.layouts.LAYOUTS``
+        ("posetrack-15", the paper's, or "coco-17"); K, the OKS sigmas of the losses and
+        the matcher and the flip pairs of the augmentation come from it.
     T: temporal radius; a window holds F = 2T + 1 frames, the centre one is estimated.
     top_k: persons returned at inference (selected by the last STPD class score).
     temporal: "pavenet" (STPD/STJD over all F frames) or "image" (decoders see only the
@@ -197,7 +204,7 @@ class ModelConfig:
 
     name: str = "custom"
     input_size: tuple[int, int] = (800, 1333)
-    num_joints: int = 15
+    layout: str = DEFAULT_LAYOUT
     d_model: int = 256
     num_heads: int = 8
     T: int = 1
@@ -216,7 +223,9 @@ class ModelConfig:
         if len(self.input_size) != 2 or min(self.input_size) < 32:
             raise ValueError(f"input_size must be (h, w) with both >= 32, got {self.input_size}")
         object.__setattr__(self, "input_size", tuple(int(v) for v in self.input_size))
-        for name in ("num_joints", "d_model", "num_heads", "top_k"):
+        if not isinstance(self.layout, str) or self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {tuple(LAYOUTS)}, got {self.layout!r}")
+        for name in ("d_model", "num_heads", "top_k"):
             _check_positive(name, getattr(self, name))
         if self.d_model % self.num_heads:
             raise ValueError(
@@ -234,6 +243,16 @@ class ModelConfig:
         _check_choice("references", self.references, REFERENCE_TYPES)
 
     # ---- derived values -------------------------------------------------------------------
+    @property
+    def joint_layout(self) -> JointLayout:
+        """The :class:`~pavenet_sdk.layouts.JointLayout` named by ``layout``."""
+        return get_layout(self.layout)
+
+    @property
+    def num_joints(self) -> int:
+        """K, joints per person (from the layout)."""
+        return self.joint_layout.num_joints
+
     @property
     def num_frames(self) -> int:
         """F, frames per window given to ``decode_window`` (2T + 1 for every variant)."""
@@ -276,71 +295,34 @@ class ModelConfig:
     # ---- (de)serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict of str/int/float/list/None, JSON-serialisable."""
-        d = dataclasses.asdict(self)
-        d["input_size"] = list(self.input_size)
-        backbone = d["backbone"]
+        d = dataclass_config.to_dict(self)
         if self.backbone.type == "resnet":
             for name in SWIN_FIELDS:
-                del backbone[name]
-        else:
-            for name in ("stage_depths", "stage_heads"):
-                backbone[name] = list(backbone[name])
+                del d["backbone"][name]
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
-        if not isinstance(d, dict):
+    def from_dict(cls, d: Mapping[str, Any]) -> ModelConfig:
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them.
+
+        Dicts written before joint layouts existed carry ``num_joints`` and no ``layout``:
+        they load as ``posetrack-15``. A ``num_joints`` that contradicts the layout raises.
+        """
+        if not isinstance(d, Mapping):
             raise TypeError(f"expected a dict, got {type(d).__name__}")
-        return _from_dict(cls, d, "")
+        d = dict(d)
+        if "num_joints" in d:
+            k = d.pop("num_joints")
+            layout = d.get("layout", DEFAULT_LAYOUT)
+            expected = get_layout(layout).num_joints if layout in LAYOUTS else None
+            if expected is not None and k != expected:
+                raise ValueError(
+                    f"num_joints {k!r} contradicts layout {layout!r} ({expected} joints); "
+                    f"K comes from the layout (built in: {', '.join(LAYOUTS)})"
+                )
+        return dataclass_config.from_dict(cls, d)
 
     def replace(self, **changes: Any) -> ModelConfig:
         """Copy with changes; nested fields use dotted keys, e.g. ``{"encoder.num_layers": 1}``
         (pass them with ``**{...}``)."""
-        d = dataclasses.asdict(self)  # every field, also the Swin ones to_dict leaves out
-        for key, value in changes.items():
-            node = d
-            *parents, leaf = key.split(".")
-            for p in parents:
-                if p not in node or not isinstance(node[p], dict):
-                    raise ValueError(f"unknown config field {key!r}")
-                node = node[p]
-            if leaf not in node:
-                raise ValueError(f"unknown config field {key!r}")
-            node[leaf] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
-        return ModelConfig.from_dict(d)
-
-
-def _from_dict(cls: type, d: dict[str, Any], path: str) -> Any:
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - set(fields))
-    if unknown:
-        raise ValueError(f"unknown config field(s) {[path + k for k in unknown]}")
-    kwargs = {}
-    for name, value in d.items():
-        sub = _NESTED.get(name) if cls is ModelConfig else None
-        if sub is not None:
-            if not isinstance(value, dict):
-                raise TypeError(f"config field {path + name!r} must be a dict")
-            value = _from_dict(sub, value, f"{path}{name}.")
-        elif name == "input_size":
-            value = tuple(value)
-        kwargs[name] = value
-    return cls(**kwargs)
-
-
-_NESTED: dict[str, type] = {
-    "backbone": BackboneConfig,
-    "neck": NeckConfig,
-    "encoder": EncoderConfig,
-    "pose_decoder": PoseDecoderConfig,
-    "joint_decoder": JointDecoderConfig,
-    "loss": LossConfig,
-}
-
-
-def get_preset(name: str) -> ModelConfig:
-    """The named preset (``paper-r50``, ``paper-swinl`` or ``tiny``); see ``presets.py``."""
-    from .presets import get_preset as _get_preset
-
-    return _get_preset(name)
+        return dataclass_config.replace(self, changes)

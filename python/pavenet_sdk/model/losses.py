@@ -3,7 +3,9 @@
 - Proposals (matched over all centre-frame tokens) and every STPD layer (matched separately):
   sigmoid focal classification (alpha 0.25, gamma 2, weight 0.5, summed over queries and
   divided by the number of persons) and RLE regression (weight 1.0, centre frame, visible
-  joints, divided by the number of visible coordinates).
+  joints, divided by the number of visible coordinates). The last STPD layer was matched by
+  the model already (it picks the STJD's persons): its matches (``joint_queries``,
+  ``joint_targets``) are reused, not solved again.
 - Every STJD layer: RLE on the persons the model matched (``joint_targets``), or, for outputs
   produced without targets, on a Hungarian matching of those persons.
 - ``loss.reg = "l1"`` replaces RLE by L1 (per visible coordinate) + (1 - OKS) (per person).
@@ -19,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import ModelConfig
-from .matcher import HungarianMatcher, check_targets, oks_sigmas, pairwise_oks_aligned
+from .matcher import HungarianMatcher, check_targets, oks
 from .rle import RealNVP, rle_loss
 
 
@@ -42,21 +44,29 @@ class SetCriterion(nn.Module):
     (N, K) bool and ``areas`` (N,) (see ``matcher.py``). Stage names: ``enc`` (proposals),
     ``dec{l}`` (STPD layer l), ``joint{l}`` (STJD layer l); terms ``cls``, ``rle`` (or ``l1``
     and ``oks``).
+
+    matcher: the model's matcher (``pavenet_sdk.model.build_training`` passes it); None builds
+    one from ``cfg``. K and the OKS sigmas come from ``cfg.layout``.
     """
 
-    def __init__(self, cfg: ModelConfig) -> None:
+    def __init__(self, cfg: ModelConfig, matcher: HungarianMatcher | None = None) -> None:
         super().__init__()
+        from .build import build_matcher
+
         self.cfg = cfg.loss
-        self.num_joints = cfg.num_joints
-        self.matcher = HungarianMatcher(
-            cfg.loss.match_cls, cfg.loss.match_kpt, cfg.loss.match_oks,
-            cfg.loss.focal_alpha, cfg.loss.focal_gamma,
-        )  # fmt: skip
+        layout = cfg.joint_layout
+        self.num_joints = layout.num_joints
+        self.matcher = build_matcher(cfg) if matcher is None else matcher
+        if self.matcher.layout != layout:
+            raise ValueError(
+                f"the matcher's layout {self.matcher.layout.name!r} is not the config's "
+                f"{layout.name!r}"
+            )
         self.rle = cfg.loss.reg == "rle"
         if self.rle:  # one flow per stage; proposals exist only with pose-aware references
             self.enc_flow = RealNVP() if cfg.references == "pose_aware" else None
             self.dec_flow, self.joint_flow = RealNVP(), RealNVP()
-        self.register_buffer("sigmas", oks_sigmas(cfg.num_joints), persistent=False)
+        self.register_buffer("sigmas", torch.as_tensor(layout.sigmas_array), persistent=False)
 
     # ---- terms ----------------------------------------------------------------------------
     def _cls(self, logits: torch.Tensor, matches, num_persons: float) -> torch.Tensor:
@@ -85,11 +95,11 @@ class SetCriterion(nn.Module):
             return {"rle": c.reg_weight * total / count.clamp(min=1)}
         count = (2 * vis.sum()).clamp(min=1)
         l1 = ((pred - gt).abs() * vis[..., None]).sum() / count
-        oks = pairwise_oks_aligned(pred, gt, vis, areas, self.sigmas.to(pred))
+        similarity = oks(pred, gt, vis, areas, self.sigmas.to(pred))
         # an empty selection still returns a zero tied to pred, for the autograd graph
         return {
             "l1": c.l1_weight * l1,
-            "oks": c.oks_weight * ((1 - oks).sum() + pred.sum() * 0) / num_persons,
+            "oks": c.oks_weight * ((1 - similarity).sum() + pred.sum() * 0) / num_persons,
         }
 
     @staticmethod
@@ -124,9 +134,7 @@ class SetCriterion(nn.Module):
         B = outputs["layers"][0]["logits"].shape[0]
         check_targets(targets, B, self.num_joints)
         num_persons = float(max(1, sum(int(t["keypoints"].shape[0]) for t in targets)))
-        flows = (
-            (self.enc_flow, self.dec_flow, self.joint_flow) if self.rle else (None, None, None)
-        )
+        flows = (self.enc_flow, self.dec_flow, self.joint_flow) if self.rle else (None, None, None)
         result: dict[str, torch.Tensor] = {}
 
         def add(stage: str, terms: dict[str, torch.Tensor]) -> None:
@@ -137,15 +145,30 @@ class SetCriterion(nn.Module):
             p = outputs["proposals"]
             add("enc", self._stage("enc", p["logits"], p["poses"], p["sigmas"], targets,
                                    flows[0], num_persons))  # fmt: skip
+        last = len(outputs["layers"]) - 1
         for l, layer in enumerate(outputs["layers"]):
+            reused = self._model_matches(outputs) if l == last else None
             add(f"dec{l}", self._stage("dec", layer["logits"], layer["poses"], layer["sigmas"],
-                                       targets, flows[1], num_persons))  # fmt: skip
+                                       targets, flows[1], num_persons, reused))  # fmt: skip
         matches = self._joint_matches(outputs, targets)
         for l, layer in enumerate(outputs["joint_layers"]):
             add(f"joint{l}", self._stage("joint", None, layer["poses"], layer["sigmas"], targets,
                                          flows[2], num_persons, matches))  # fmt: skip
         result["loss"] = sum(result.values())
         return result
+
+    @staticmethod
+    def _model_matches(outputs: dict):
+        """The model's (query, target) matches of the last STPD layer, or None when the
+        outputs were made without targets."""
+        joint_targets = outputs.get("joint_targets")
+        if joint_targets is None:
+            return None
+        matches = []
+        for queries, row in zip(outputs["joint_queries"], joint_targets, strict=True):
+            slots = torch.nonzero(row >= 0).flatten()
+            matches.append((queries[slots].cpu(), row[slots].cpu()))
+        return matches
 
     def _joint_matches(self, outputs: dict, targets: list[dict]):
         """(person slot, target) pairs of the STJD outputs."""

@@ -13,11 +13,13 @@ Targets (one dict per sample, torch tensors, coordinates in [0, 1] of the model 
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from ..data.types import OKS_SIGMAS
+from pavenet_sdk.layouts import DEFAULT_LAYOUT, JointLayout, get_layout
 
 TARGET_KEYS = ("keypoints", "visibility", "areas")
 
@@ -46,47 +48,34 @@ def check_targets(targets: list[dict], batch: int, num_joints: int) -> None:
             raise ValueError(f"targets[{i}]['areas'] must be (N,), got {tuple(t['areas'].shape)}")
 
 
-def oks_sigmas(num_joints: int, device: torch.device | None = None) -> torch.Tensor:
-    """Per-joint OKS sigmas: PoseTrack's for K = 15, else a uniform 0.079 (COCO's average)."""
-    sigmas = OKS_SIGMAS if num_joints == len(OKS_SIGMAS) else np.full(num_joints, 0.079)
-    return torch.as_tensor(sigmas, dtype=torch.float32, device=device)
-
-
-def pairwise_oks(
+def oks(
     pred: torch.Tensor,
     gt: torch.Tensor,
     visibility: torch.Tensor,
     areas: torch.Tensor,
     sigmas: torch.Tensor,
 ) -> torch.Tensor:
-    """OKS of every prediction against every target, COCO formula over visible joints.
+    """Object keypoint similarity (COCO's formula over the visible joints), broadcasting.
 
-    pred (Q, K, 2), gt (N, K, 2), visibility (N, K) bool, areas (N,), sigmas (K,) -> (Q, N).
-    A target with no visible joint scores 0.
+    pred (..., K, 2), gt (..., K, 2), visibility (..., K) bool, areas (...), sigmas (K,) ->
+    (...), the leading dimensions broadcast. Pairs: ``oks(pred, gt, vis, areas, sigmas)`` with
+    pred, gt (n, K, 2) -> (n,); every prediction against every target:
+    ``oks(pred[:, None], gt[None], vis[None], areas[None], sigmas)`` -> (Q, N). A target with
+    no visible joint scores 0.
     """
-    d2 = (pred[:, None] - gt[None]).pow(2).sum(-1)  # Q, N, K
-    variances = (2 * sigmas) ** 2
-    e = d2 / (2 * variances * (areas[:, None] + 1e-9))[None]
-    vis = visibility.to(pred.dtype)[None]
-    return (torch.exp(-e) * vis).sum(-1) / vis.sum(-1).clamp(min=1)
-
-
-def pairwise_oks_aligned(
-    pred: torch.Tensor,
-    gt: torch.Tensor,
-    visibility: torch.Tensor,
-    areas: torch.Tensor,
-    sigmas: torch.Tensor,
-) -> torch.Tensor:
-    """OKS of pred[i] against gt[i]: pred, gt (n, K, 2), visibility (n, K) -> (n,)."""
-    d2 = (pred - gt).pow(2).sum(-1)
-    e = d2 / (2 * (2 * sigmas) ** 2 * (areas[:, None] + 1e-9))
+    d2 = (pred - gt).pow(2).sum(-1)  # ..., K
+    e = d2 / (2 * (2 * sigmas) ** 2 * (areas[..., None] + 1e-9))
     vis = visibility.to(pred.dtype)
     return (torch.exp(-e) * vis).sum(-1) / vis.sum(-1).clamp(min=1)
 
 
 class HungarianMatcher:
-    """One-to-one assignment of predictions to targets per sample (scipy's Hungarian solver)."""
+    """One-to-one assignment of predictions to targets per sample (scipy's Hungarian solver).
+
+    layout: the joint layout of the poses (K and the OKS sigmas of the cost). Built once per
+    model (:func:`pavenet_sdk.model.build_training`) and shared by the model, which matches the last
+    STPD layer to pick the STJD's persons, and the criterion, which reuses those matches.
+    """
 
     def __init__(
         self,
@@ -95,9 +84,17 @@ class HungarianMatcher:
         cost_oks: float = 7.0,
         focal_alpha: float = 0.25,
         focal_gamma: float = 2.0,
+        layout: str | JointLayout | Mapping[str, Any] = DEFAULT_LAYOUT,
     ) -> None:
         self.cost_class, self.cost_kpt, self.cost_oks = cost_class, cost_kpt, cost_oks
         self.alpha, self.gamma = focal_alpha, focal_gamma
+        self.layout = get_layout(layout)
+        self._sigmas = torch.as_tensor(self.layout.sigmas_array)
+
+    @property
+    def num_joints(self) -> int:
+        """K of the layout."""
+        return self.layout.num_joints
 
     @torch.no_grad()
     def __call__(
@@ -106,8 +103,13 @@ class HungarianMatcher:
         """logits (B, Q), poses (B, Q, K, 2) in [0, 1] -> per sample (pred_idx, target_idx),
         both int64 of length min(Q, N_b), pred_idx ascending."""
         B, Q, K, _ = poses.shape
+        if K != self.num_joints:
+            raise ValueError(
+                f"poses have {K} joints but the matcher's layout {self.layout.name!r} has "
+                f"{self.num_joints}"
+            )
         check_targets(targets, B, K)
-        sigmas = oks_sigmas(K, poses.device)
+        sigmas = self._sigmas.to(poses.device)
         prob = logits.float().sigmoid()
         # focal cost: the focal loss of calling the prediction positive minus that of negative
         neg = (1 - self.alpha) * prob**self.gamma * -(1 - prob + 1e-8).log()
@@ -115,7 +117,8 @@ class HungarianMatcher:
         class_cost = pos - neg  # B, Q
         out = []
         for b, t in enumerate(targets):
-            gt = t["keypoints"].to(poses)
+            # float32 whatever the autocast dtype of poses: the same matches as in the losses
+            gt = t["keypoints"].to(device=poses.device, dtype=torch.float32)
             n = gt.shape[0]
             if n == 0:
                 empty = torch.zeros(0, dtype=torch.long)
@@ -126,11 +129,12 @@ class HungarianMatcher:
             # L1 over visible coordinates, normalised by the number of visible coordinates
             l1 = ((pred[:, None] - gt[None]).abs() * vis[None, :, :, None]).sum((-1, -2))
             l1 = l1 / (2 * vis.sum(-1)).clamp(min=1)[None]
-            oks = pairwise_oks(pred, gt, vis, t["areas"].to(poses), sigmas)
+            areas = t["areas"].to(device=poses.device, dtype=torch.float32)
+            similarity = oks(pred[:, None], gt[None], vis[None], areas[None], sigmas)
             cost = (
                 self.cost_class * class_cost[b][:, None]
                 + self.cost_kpt * l1
-                - self.cost_oks * oks
+                - self.cost_oks * similarity
             )
             rows, cols = linear_sum_assignment(cost.cpu().numpy())
             out.append(

@@ -54,15 +54,15 @@ def ms_deform_attn_reference(
     return out.transpose(1, 2).contiguous()
 
 
-def _core():
+def _native():
+    """``pavenet_sdk.native``, the one door to the compiled core (ImportError if unbuilt)."""
     try:
-        from pavenet_sdk import _core
+        from pavenet_sdk import native
     except ImportError as exc:  # pragma: no cover - depends on the build
         raise ImportError(
-            "pavenet::ms_deform_attn needs the compiled extension pavenet_sdk._core; build the "
-            "package (pip install .) or use fused=False"
+            f"pavenet::ms_deform_attn needs the native core: {exc}; or use fused=False"
         ) from exc
-    return _core
+    return native
 
 
 def _as_numpy(t: torch.Tensor, dtype: torch.dtype) -> np.ndarray:
@@ -85,7 +85,7 @@ def _fused_forward(
     attention_weights: torch.Tensor,
 ) -> torch.Tensor:
     """Native forward: the CPU kernel, or the CUDA build for CUDA tensors."""
-    core = _core()
+    native = _native()
     arrays = (
         _as_numpy(value, torch.float32),
         _as_numpy(spatial_shapes, torch.int64),
@@ -94,13 +94,13 @@ def _fused_forward(
         _as_numpy(attention_weights, torch.float32),
     )
     if value.is_cuda:
-        if not core.has_cuda():
+        if not native.has_cuda():
             raise RuntimeError(
                 "pavenet::ms_deform_attn got CUDA tensors but pavenet_sdk._core was built "
                 "without CUDA (rebuild with PAVENET_CUDA=ON)"
             )
-        return torch.from_numpy(core.ms_deform_attn_cuda(*arrays)).to(value.device)
-    return torch.from_numpy(core.ms_deform_attn(*arrays))
+        return torch.from_numpy(native.ms_deform_attn_cuda(*arrays)).to(value.device)
+    return torch.from_numpy(native.ms_deform_attn(*arrays))
 
 
 def _forward_only(*args: torch.Tensor) -> torch.Tensor:

@@ -151,8 +151,10 @@ class PoseDecoder(nn.Module):
             # per-frame refinement in inverse-sigmoid space: F x (B, M, K, 2) -> B, M, F, K, 2
             ref = torch.stack(
                 [
-                    (self.pose_heads[f][l](query).view(B, M, K, 2) + inverse_sigmoid(ref[:, :, f]))
-                    .sigmoid()
+                    (
+                        self.pose_heads[f][l](query).view(B, M, K, 2)
+                        + inverse_sigmoid(ref[:, :, f])
+                    ).sigmoid()
                     for f in range(F)
                 ],
                 dim=2,

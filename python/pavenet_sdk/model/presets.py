@@ -1,4 +1,7 @@
-"""Named model presets.
+"""Named model presets and ``get_preset``, the one lookup of them.
+
+Every preset predicts the ``posetrack-15`` joint layout (the paper's); any other layout is a
+config change, e.g. ``get_preset("tiny").replace(layout="coco-17")``.
 
 - ``paper-r50``: the paper's PoseTrack ResNet-50 configuration (pavenet-model.md section 2).
 - ``paper-swinl``: ``paper-r50`` with the official Swin-L trunk (embed 192, depths 2/2/18/2,
@@ -76,7 +79,8 @@ PRESETS = {
 
 
 def get_preset(name: str) -> ModelConfig:
-    """The named preset (``paper-r50``, ``paper-swinl`` or ``tiny``)."""
+    """A fresh copy of the named model preset (``paper-r50``, ``paper-swinl``, ``tiny``,
+    ``micro``); ``ValueError`` naming the available ones for any other name."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
     return PRESETS[name]()

@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import math
 
+from pavenet_sdk.layouts import POSETRACK_15
+from pavenet_sdk.manifest import IMAGENET_MEAN, IMAGENET_STD
+
 OFFICIAL_SCALE = (1333, 800)  # (long side, short side) bound of the keep-ratio resize
 
 PREPROCESSING: dict = {
     "source": "official PAVE-Net checkpoint (zgspose/PAVENet), imported",
     "color": "rgb",
-    "mean": [123.675, 116.28, 103.53],
-    "std": [58.395, 57.12, 57.375],
+    "mean": list(IMAGENET_MEAN),
+    "std": list(IMAGENET_STD),
     "official_resize": "keep ratio within 1333x800 (long x short), no padding, batch 1",
     "official_normalisation": "keypoints / unpadded resized image size",
     "runtime_resize": "letterbox into input_size: scale = min(in_w/W, in_h/H), image top-left, "
     "zero padding right/bottom after normalisation; keypoints / whole input",
-    "num_joints": 15,
+    "num_joints": POSETRACK_15.num_joints,  # the released models are PoseTrack-15
     "frames": "[t-1, t, t+1], boundary frames replicated",
     "top_k": 20,
     "joint_confidence": "person score x 0.7*(1-exp(-0.2/sigma_x))*(1-exp(-0.2/sigma_y)), "

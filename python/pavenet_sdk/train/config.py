@@ -3,29 +3,36 @@
 Sections (every key optional unless noted; see ``docs/training.md`` for the reference)::
 
     [run]      name, seed, device, amp, threads
-    [model]    preset, init_from, freeze_neighbor_encoder, [model.overrides] (dotted keys ok)
-    [data]     kind = "synthetic" | "posetrack", batch_size, num_workers, synthetic/posetrack keys
-    [augment]  enabled, flip, rotate, scale, translate, photometric
+    [model]    preset, init_from, freeze_neighbor_encoder, [model.overrides] (dotted keys ok,
+               e.g. layout = "coco-17")
+    [data]     kind = "synthetic" | "posetrack" | "coco", batch_size, num_workers, per-kind keys
+    [augment]  enabled and every field of ``pavenet_sdk.data.transforms.AugmentConfig``: flip,
+               rotate, rotate_prob, scale, translate, photometric, photometric_prob,
+               brightness, contrast, saturation, hue
     [optim]    lr, lr multipliers, weight_decay, grad_clip, accumulate, warmup_steps, schedule
     [train]    max_steps | epochs, time_budget_min, log_interval
     [eval]     interval, presets, videos, frames, seed_start, frame_size, top_k
     [checkpoint] interval, keep_last
 
-This module imports no torch so configs can be validated anywhere.
+Parsing, unknown-key errors and dotted replacement come from :mod:`pavenet_sdk.config`. This
+module imports no torch so configs can be validated anywhere.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pavenet_sdk import config as dataclass_config
+from pavenet_sdk.data.transforms import AugmentConfig
 
 HELD_OUT_SEED_START = 10**9  # evaluation clips use seeds >= this; training seeds stay below
 DEVICES = ("auto", "cpu", "cuda")
 AMP_MODES = ("auto", "none", "bf16", "fp16")
 SCHEDULES = ("cosine", "step", "constant")
-DATA_KINDS = ("synthetic", "posetrack")
+DATA_KINDS = ("synthetic", "posetrack", "coco")
+FILE_KINDS = ("posetrack", "coco")  # finite datasets read from disk
 
 
 @dataclass(frozen=True)
@@ -53,34 +60,52 @@ class ModelSection:
     init_from: str = ""
     freeze_neighbor_encoder: bool = True
 
+    def __post_init__(self) -> None:
+        # nested tables ({"encoder": {"num_layers": 1}}) become dotted keys
+        object.__setattr__(self, "overrides", _flatten(self.overrides))
+
 
 @dataclass(frozen=True)
 class DataSection:
-    """Training data. Synthetic clips are generated on the fly from seeds in
-    ``[seed_range[0], seed_range[1])``; ``persons`` None keeps the preset's range."""
+    """Training data, annotated in the model's joint layout.
+
+    synthetic: clips generated on the fly from seeds in ``[seed_range[0], seed_range[1])``
+    (``preset``, ``frame_size``, ``persons``: None keeps the preset's range).
+    posetrack: ``root`` the dataset folder (annotations in ``root/annotations/<split>/``) or
+    one JSON file. coco: ``root`` a COCO keypoints JSON file, ``image_root`` the folder its
+    ``file_name`` entries are relative to (default: the JSON's folder).
+    """
 
     kind: str = "synthetic"
     batch_size: int = 8
     num_workers: int = 0
     preset: str = "mixed"
     frame_size: tuple[int, int] = (320, 240)  # (w, h) px of generated frames
-    clip_frames: int = 8
     persons: tuple[int, int] | None = None
     seed_range: tuple[int, int] = (0, 1_000_000)
     root: str = ""
     split: str = "train"
+    image_root: str = ""
 
 
 @dataclass(frozen=True)
-class AugmentSection:
-    """Same augmentation for every frame of a window (rotation in degrees, scale as +- fraction)."""
+class AugmentSection(AugmentConfig):
+    """One random transform per window, the same for all its frames: every knob of
+    :class:`~pavenet_sdk.data.transforms.AugmentConfig` (rotation in degrees, scale and
+    translation as +- fractions, probabilities in [0, 1]) plus ``enabled`` (false: the runtime
+    letterbox only)."""
+
+    label: ClassVar[str] = "augment"
 
     enabled: bool = True
-    flip: float = 0.5
-    rotate: float = 30.0
-    scale: float = 0.25
-    translate: float = 0.1
-    photometric: bool = True
+
+    def augment_config(self) -> AugmentConfig | None:
+        """The transform the datasets apply, or None when disabled."""
+        if not self.enabled:
+            return None
+        kwargs = dataclass_config.to_dict(self)
+        del kwargs["enabled"]
+        return AugmentConfig(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -156,75 +181,27 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested dict (JSON/TOML-friendly): stored in checkpoints and ``config.json``."""
-        return _plain(dataclasses.asdict(self))
+        return dataclass_config.to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        """Build from nested sections; unknown sections/keys and wrong types raise errors."""
+        """Build from nested sections; unknown sections/keys and wrong types raise errors
+        naming the dotted key."""
         if not isinstance(d, dict):
             raise TypeError(f"a training config must be a mapping, got {type(d).__name__}")
-        unknown = sorted(set(d) - set(_SECTIONS))
-        if unknown:
-            raise ValueError(f"unknown config section(s) {unknown}; known: {sorted(_SECTIONS)}")
-        return cls(**{name: _section(_SECTIONS[name], name, d[name]) for name in d})
+        return dataclass_config.from_dict(cls, d)
 
     def replace(self, section: str, **changes: Any) -> TrainConfig:
-        """Copy with keys of one section changed, e.g. ``cfg.replace("train", max_steps=5)``."""
-        d = self.to_dict()
-        if section not in d:
-            raise ValueError(f"unknown config section {section!r}")
-        d[section].update(changes)
-        return TrainConfig.from_dict(d)
+        """Copy with keys of one section changed, e.g. ``cfg.replace("train", max_steps=5)``
+        (``pavenet_sdk.config.replace(cfg, "train.max_steps", 5)`` is the same)."""
+        return dataclass_config.replace(self, {f"{section}.{k}": v for k, v in changes.items()})
 
     def model_config(self):  # -> pavenet_sdk.model.ModelConfig
         """The :class:`ModelConfig` built from the preset and the overrides."""
-        from pavenet_sdk.model.config import get_preset
+        from pavenet_sdk.model.presets import get_preset
 
         cfg = get_preset(self.model.preset)
         return cfg.replace(**self.model.overrides) if self.model.overrides else cfg
-
-
-_SECTIONS: dict[str, type] = {
-    "run": RunSection, "model": ModelSection, "data": DataSection, "augment": AugmentSection,
-    "optim": OptimSection, "train": TrainSection, "eval": EvalSection,
-    "checkpoint": CheckpointSection,
-}  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _coerce(name: str, value: Any, default: Any) -> Any:
-    """Check ``value`` against the type of the field's default and convert lists to tuples."""
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise TypeError(f"{name} must be true or false, got {value!r}")
-    elif isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an integer, got {value!r}")
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number, got {value!r}")
-        value = float(value)
-    elif isinstance(default, str):
-        if not isinstance(value, str):
-            raise TypeError(f"{name} must be a string, got {value!r}")
-    elif isinstance(default, tuple) or default is None:
-        if value is None:
-            return None
-        if not isinstance(value, (list, tuple)):
-            raise TypeError(f"{name} must be a list, got {value!r}")
-        value = tuple(value)
-    elif isinstance(default, dict):
-        if not isinstance(value, dict):
-            raise TypeError(f"{name} must be a table, got {value!r}")
-        value = _flatten(value)
-    return value
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -236,18 +213,6 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{k}"] = list(v) if isinstance(v, tuple) else v
     return out
-
-
-def _section(cls: type, name: str, d: Any) -> Any:
-    if not isinstance(d, dict):
-        raise TypeError(f"[{name}] must be a table, got {type(d).__name__}")
-    defaults = cls()
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - fields)
-    if unknown:
-        raise ValueError(f"unknown key(s) {unknown} in [{name}]; known: {sorted(fields)}")
-    kwargs = {k: _coerce(f"{name}.{k}", v, getattr(defaults, k)) for k, v in d.items()}
-    return cls(**kwargs)
 
 
 def _require(cond: bool, message: str) -> None:
@@ -266,44 +231,74 @@ def validate(cfg: TrainConfig) -> None:
     _require(d.kind in DATA_KINDS, f"data.kind must be one of {DATA_KINDS}, got {d.kind!r}")
     _require(d.batch_size >= 1, f"data.batch_size must be >= 1, got {d.batch_size}")
     _require(d.num_workers >= 0, f"data.num_workers must be >= 0, got {d.num_workers}")
-    _require(len(d.frame_size) == 2 and min(d.frame_size) >= 32,
-             f"data.frame_size must be [w, h] >= 32 px, got {list(d.frame_size)}")
-    _require(d.clip_frames >= 1, f"data.clip_frames must be >= 1, got {d.clip_frames}")
-    _require(len(d.seed_range) == 2 and 0 <= d.seed_range[0] < d.seed_range[1],
-             "data.seed_range must be [start, stop) with 0 <= start < stop, "
-             f"got {list(d.seed_range)}")
+    _require(
+        len(d.frame_size) == 2 and min(d.frame_size) >= 32,
+        f"data.frame_size must be [w, h] >= 32 px, got {list(d.frame_size)}",
+    )
+    _require(
+        len(d.seed_range) == 2 and 0 <= d.seed_range[0] < d.seed_range[1],
+        f"data.seed_range must be [start, stop) with 0 <= start < stop, got {list(d.seed_range)}",
+    )
     hi = d.seed_range[1]
-    _require(hi <= e.seed_start,
-             f"data.seed_range stop ({hi}) must not exceed eval.seed_start ({e.seed_start}): "
-             "held-out clips would overlap the training clips")
+    _require(
+        hi <= e.seed_start,
+        f"data.seed_range stop ({hi}) must not exceed eval.seed_start ({e.seed_start}): "
+        "held-out clips would overlap the training clips",
+    )
     if d.persons is not None:
-        _require(len(d.persons) == 2 and 1 <= d.persons[0] <= d.persons[1],
-                 f"data.persons must be [min, max] with 1 <= min <= max, got {list(d.persons)}")
+        _require(
+            len(d.persons) == 2 and 1 <= d.persons[0] <= d.persons[1],
+            f"data.persons must be [min, max] with 1 <= min <= max, got {list(d.persons)}",
+        )
     if d.kind == "posetrack":
         _require(bool(d.root), "data.root (the PoseTrack folder) is required for posetrack")
+    if d.kind == "coco":
+        _require(bool(d.root), "data.root (the COCO keypoints JSON file) is required for coco")
     _require(o.lr > 0, f"optim.lr must be > 0, got {o.lr}")
-    for k in ("backbone_lr_mult", "offsets_lr_mult", "reference_lr_mult", "weight_decay",
-              "grad_clip", "min_lr_ratio", "step_gamma"):
+    for k in (
+        "backbone_lr_mult",
+        "offsets_lr_mult",
+        "reference_lr_mult",
+        "weight_decay",
+        "grad_clip",
+        "min_lr_ratio",
+        "step_gamma",
+    ):
         _require(getattr(o, k) >= 0, f"optim.{k} must be >= 0, got {getattr(o, k)}")
     _require(o.accumulate >= 1, f"optim.accumulate must be >= 1, got {o.accumulate}")
     _require(o.warmup_steps >= 0, f"optim.warmup_steps must be >= 0, got {o.warmup_steps}")
-    _require(o.schedule in SCHEDULES,
-             f"optim.schedule must be one of {SCHEDULES}, got {o.schedule!r}")
-    _require(all(0 < x < 1 for x in o.step_milestones),
-             f"optim.step_milestones are fractions in (0, 1), got {list(o.step_milestones)}")
-    _require(t.max_steps >= 0 and t.epochs >= 0 and t.time_budget_min >= 0,
-             "train.max_steps, train.epochs and train.time_budget_min must be >= 0")
-    _require(t.max_steps > 0 or t.epochs > 0 or t.time_budget_min > 0,
-             "set train.max_steps, train.epochs or train.time_budget_min")
-    _require(t.epochs == 0 or d.kind == "posetrack",
-             "train.epochs needs a finite dataset (data.kind = 'posetrack'); use train.max_steps")
+    _require(
+        o.schedule in SCHEDULES, f"optim.schedule must be one of {SCHEDULES}, got {o.schedule!r}"
+    )
+    _require(
+        all(0 < x < 1 for x in o.step_milestones),
+        f"optim.step_milestones are fractions in (0, 1), got {list(o.step_milestones)}",
+    )
+    _require(
+        t.max_steps >= 0 and t.epochs >= 0 and t.time_budget_min >= 0,
+        "train.max_steps, train.epochs and train.time_budget_min must be >= 0",
+    )
+    _require(
+        t.max_steps > 0 or t.epochs > 0 or t.time_budget_min > 0,
+        "set train.max_steps, train.epochs or train.time_budget_min",
+    )
+    _require(
+        t.epochs == 0 or d.kind in FILE_KINDS,
+        f"train.epochs needs a finite dataset (data.kind in {FILE_KINDS}); use train.max_steps",
+    )
     _require(t.log_interval >= 1, f"train.log_interval must be >= 1, got {t.log_interval}")
-    _require(e.interval >= 0 and c.interval >= 0 and c.keep_last >= 0,
-             "eval.interval, checkpoint.interval and checkpoint.keep_last must be >= 0")
-    _require(e.videos >= 0 and e.frames >= 1 and e.top_k >= 1,
-             "eval.videos must be >= 0, eval.frames and eval.top_k >= 1")
-    _require(len(e.frame_size) == 2 and min(e.frame_size) >= 32,
-             f"eval.frame_size must be [w, h] >= 32 px, got {list(e.frame_size)}")
+    _require(
+        e.interval >= 0 and c.interval >= 0 and c.keep_last >= 0,
+        "eval.interval, checkpoint.interval and checkpoint.keep_last must be >= 0",
+    )
+    _require(
+        e.videos >= 0 and e.frames >= 1 and e.top_k >= 1,
+        "eval.videos must be >= 0, eval.frames and eval.top_k >= 1",
+    )
+    _require(
+        len(e.frame_size) == 2 and min(e.frame_size) >= 32,
+        f"eval.frame_size must be [w, h] >= 32 px, got {list(e.frame_size)}",
+    )
 
 
 def deep_update(base: dict[str, Any], changes: dict[str, Any]) -> None:

@@ -4,41 +4,40 @@ A synthetic sample ``i`` is the clip with seed ``seed_range[0] + i``: F = 2T + 1
 drawn and the centre one is labelled, so the dataset is effectively infinite (10^6 clips by
 default) and never touches disk. Samplers are ``DistributedSampler`` under DDP, so every rank
 sees different clips.
+
+Targets are in the model's joint layout: the generator annotates clips in it and the
+PoseTrack and COCO readers map the files' joints onto it by name (joints a file lacks, e.g.
+PoseTrack's eyes, are unlabelled).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
 
+from pavenet_sdk.layouts import DEFAULT_LAYOUT, JointLayout, get_layout
 from pavenet_sdk.train.config import AugmentSection, DataSection
 from pavenet_sdk.train.distributed import DistInfo
-
-
-def augment_options(cfg: AugmentSection) -> dict[str, Any] | None:
-    """Fields of :class:`pavenet_sdk.data.transforms.AugmentConfig` (None = letterbox only)."""
-    if not cfg.enabled:
-        return None
-    return {"flip": cfg.flip, "rotate": cfg.rotate, "scale": cfg.scale,
-            "translate": cfg.translate, "photometric": cfg.photometric}  # fmt: skip
 
 
 class SyntheticWindows(Dataset):
     """Map-style dataset over clip seeds; item ``i`` is the window of the clip with seed
     ``seed_range[0] + i`` (a 2T+1-frame clip, centre frame T labelled).
 
-    Items are ``WindowSample`` objects of :func:`pavenet_sdk.data.windows.make_window`.
-    Augmentation draws from a generator seeded by (``seed``, i, epoch) so runs repeat.
+    Items are ``WindowSample`` objects of :func:`pavenet_sdk.data.windows.make_window`, with
+    targets in ``layout``. Augmentation draws from a generator seeded by (``seed``, i, epoch)
+    so runs repeat.
     """
 
     def __init__(self, cfg: DataSection, augment: AugmentSection, input_size: tuple[int, int],
-                 T: int, seed: int = 0) -> None:  # fmt: skip
+                 T: int, seed: int = 0,
+                 layout: str | JointLayout = DEFAULT_LAYOUT) -> None:  # fmt: skip
         self.cfg = cfg
-        self.augment = augment_options(augment)
+        self.augment = augment.augment_config()
+        self.layout = get_layout(layout)
         self.input_size = tuple(input_size)
         self.T = int(T)
         self.seed = int(seed)
@@ -51,7 +50,7 @@ class SyntheticWindows(Dataset):
         return self.cfg.seed_range[1] - self.cfg.seed_range[0]
 
     def __getitem__(self, index: int):
-        from pavenet_sdk.data.synthetic import generate_clip
+        from pavenet_sdk.data.synth import generate_clip
         from pavenet_sdk.data.windows import make_window
 
         if not 0 <= index < len(self):
@@ -61,31 +60,45 @@ class SyntheticWindows(Dataset):
         if self.cfg.persons is not None:
             num_persons = int(rng.integers(self.cfg.persons[0], self.cfg.persons[1] + 1))
         clip = generate_clip(self.cfg.preset, self.cfg.seed_range[0] + index, 2 * self.T + 1,
-                             num_persons=num_persons, size=tuple(self.cfg.frame_size))  # fmt: skip
-        centre = clip.sequence.frames[self.T]
-        return make_window(list(clip.frames), centre.persons, self.input_size, self.augment, rng)
+                             num_persons=num_persons, size=tuple(self.cfg.frame_size),
+                             layout=self.layout)  # fmt: skip
+        persons = clip.sequence.frames[self.T].persons
+        return make_window(list(clip.frames), persons, self.input_size, self.augment, rng,
+                           self.layout)  # fmt: skip
 
 
-def build_dataset(cfg: DataSection, augment: AugmentSection, input_size: tuple[int, int],
-                  T: int, seed: int) -> Dataset:  # fmt: skip
-    """The training dataset described by ``[data]``.
+def build_dataset(
+    cfg: DataSection, augment: AugmentSection, input_size: tuple[int, int], T: int, seed: int,
+    layout: str | JointLayout = DEFAULT_LAYOUT,
+) -> Dataset:  # fmt: skip
+    """The training dataset described by ``[data]``, with targets in joint ``layout``.
 
     PoseTrack: ``root`` is the dataset folder; annotations are read from
     ``root/annotations/<split>/`` (one JSON per video), or from ``root`` if it is a JSON file.
+    COCO: ``root`` is a COCO keypoints JSON file (images, or video frames with ``video_id``);
+    image paths are relative to ``image_root`` (default: the JSON's folder).
     """
     if cfg.kind == "synthetic":
-        return SyntheticWindows(cfg, augment, input_size, T, seed)
-    from pavenet_sdk.data.posetrack import load_posetrack
+        return SyntheticWindows(cfg, augment, input_size, T, seed, layout)
     from pavenet_sdk.data.windows import PoseTrackWindows
 
     root = Path(cfg.root)
-    ann = root if root.is_file() else root / "annotations" / cfg.split
-    if not ann.exists():
-        raise FileNotFoundError(f"PoseTrack annotations not found: {ann}")
-    sequences = load_posetrack(ann, None if root.is_file() else root)
-    dataset = PoseTrackWindows(sequences, T, input_size, augment_options(augment), seed=seed)
+    if cfg.kind == "coco":
+        from pavenet_sdk.data.coco import read_coco_keypoints
+
+        sequences = read_coco_keypoints(root, layout, cfg.image_root or None)
+        where = root
+    else:
+        from pavenet_sdk.data.posetrack import load_posetrack
+
+        where = root if root.is_file() else root / "annotations" / cfg.split
+        if not where.exists():
+            raise FileNotFoundError(f"PoseTrack annotations not found: {where}")
+        sequences = load_posetrack(where, None if root.is_file() else root, layout=layout)
+    dataset = PoseTrackWindows(sequences, T, input_size, augment.augment_config(), seed=seed,
+                               layout=layout)  # fmt: skip
     if len(dataset) == 0:
-        raise ValueError(f"{ann} holds no labelled frames")
+        raise ValueError(f"{where} holds no labelled frames")
     return dataset
 
 

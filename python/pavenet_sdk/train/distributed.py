@@ -43,7 +43,8 @@ def _env_int(name: str, default: int) -> int:
 
 
 def resolve_device(device: str, local_rank: int = 0) -> torch.device:
-    """"auto": this process's CUDA device if available, else CPU; "cuda" without CUDA fails."""
+    """The torch device: "auto" = this process's CUDA device if available, else CPU; "cuda"
+    without CUDA fails."""
     if device == "cpu":
         return torch.device("cpu")
     if device == "cuda" or (device == "auto" and torch.cuda.is_available()):

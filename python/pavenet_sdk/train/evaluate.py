@@ -3,7 +3,9 @@
 Clips come from seeds >= ``EvalSection.seed_start`` (never used for training). Every frame is
 letterboxed and encoded once; each frame's window (boundary frames replicated) is decoded from
 the cached memories, the top-k people are mapped back to frame pixels and scored with the
-PoseTrack evaluator (``pavenet_sdk.eval.evaluate_posetrack``).
+PoseTrack evaluator (``pavenet_sdk.eval.evaluate_sequences``). A model of another joint layout
+than the clips' ``posetrack-15`` is scored on the joints the two share, by name (the others
+count as missed).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def held_out_clips(
     preset: str, videos: int, frames: int, seed_start: int, frame_size: tuple[int, int]
 ) -> list[HeldOutClip]:
     """``videos`` clips of ``frames`` frames from seeds ``seed_start + i`` (w, h = frame_size)."""
-    from pavenet_sdk.data.synthetic import generate_clip
+    from pavenet_sdk.data.synth import generate_clip
 
     clips = []
     for i in range(videos):
@@ -110,7 +112,7 @@ def evaluate_clips(
 ) -> dict:
     """PoseTrack AP table (percent: head .. ankle, mean) of ``model`` on ``clips``
     (``static``: see :func:`predict_clip`)."""
-    from pavenet_sdk.eval import evaluate_posetrack
+    from pavenet_sdk.eval import evaluate_sequences
 
     if not clips:
         raise ValueError("no evaluation clips")
@@ -121,7 +123,7 @@ def evaluate_clips(
         preds = [predict_clip(model, c, top_k, device, static) for c in clips]
     finally:
         model.train(was_training)
-    return evaluate_posetrack([c.sequence for c in clips], preds)
+    return evaluate_sequences([c.sequence for c in clips], preds, pred_layout=model.cfg.layout)
 
 
 def evaluate_checkpoints(

@@ -62,59 +62,102 @@ class Trainer:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         self.progress = progress
 
-    # ---- setup ----------------------------------------------------------------------------
+    # ---- setup: one step each ------------------------------------------------------------
     def _setup(self, info: DistInfo) -> None:
-        from pavenet_sdk.checkpoint import read_checkpoint
-        from pavenet_sdk.model import build_model
-
-        cfg = self.cfg
-        torch.manual_seed(cfg.run.seed + info.rank)
-        np.random.seed((cfg.run.seed + info.rank) % 2**32)
-        self.model_config = cfg.model_config()
-        model = build_model(self.model_config).to(info.device)
+        """Everything a run needs, in order: seeds, model and criterion, their weights,
+        optimiser, DDP wrapper, data, held-out clips."""
+        self._seed(info)
+        self.model_config = self.cfg.model_config()
+        payload = self._resume_payload()
+        self._build_model(info)
         self.step, self.elapsed, self.best_map = 0, 0.0, None
-        payload = None
-        if self.resume is not None:
-            payload = read_checkpoint(self.resume)
-            check_same_model(payload, self.model_config.to_dict(), self.resume)
-            model.load_state_dict(payload["model"])
-            self.step = int(payload.get("step", 0))
-            self.elapsed = float((payload.get("scheduler") or {}).get("elapsed_s", 0.0))
-            self.best_map = payload.get("best_map")
-        elif cfg.model.init_from:
-            copied, total = load_matching_weights(model, cfg.model.init_from)
-            self.log_text(f"init_from {cfg.model.init_from}: {copied}/{total} tensors copied")
-        self.model = model
-        self.forward = TrainingForward(model, cfg.model.freeze_neighbor_encoder)
-        if payload is None and cfg.model.init_from:
-            payload_init = read_checkpoint(cfg.model.init_from)
-            if payload_init.get("criterion"):  # keep the trained RLE flows too
-                load_criterion(self.forward.criterion, payload_init["criterion"])
-        if payload is not None and payload.get("criterion"):
-            self.forward.criterion.load_state_dict(payload["criterion"])
-        # the criterion's RLE flows are trained too
-        self.optimizer = build_optimizer(self.forward, cfg.optim)
-        dtype = amp_dtype(cfg.run.amp, info.device)
-        self.autocast_dtype = dtype
-        self.scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
         if payload is not None:
-            self.optimizer.load_state_dict(payload["optimizer"])
-            if self.scaler is not None and payload.get("scaler"):
-                self.scaler.load_state_dict(payload["scaler"])
+            self._restore_model(payload)
+        elif self.cfg.model.init_from:
+            self._init_from(self.cfg.model.init_from)
+        self._build_optimizer(info)
+        if payload is not None:
+            self._restore_optimizer(payload)
+        self._wrap_distributed(info)
+        self._build_data(info)
+        self.held_out = self._held_out() if info.is_main and self.cfg.eval.videos else {}
+
+    def _seed(self, info: DistInfo) -> None:
+        """Seed torch and numpy, differently on every rank."""
+        seed = self.cfg.run.seed + info.rank
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+
+    def _resume_payload(self) -> dict[str, Any] | None:
+        """The checkpoint to resume from, checked against the run's model config (or None)."""
+        from pavenet_sdk.checkpoint import read_checkpoint
+
+        if self.resume is None:
+            return None
+        payload = read_checkpoint(self.resume)
+        check_same_model(payload, self.model_config.to_dict(), self.resume)
+        return payload
+
+    def _build_model(self, info: DistInfo) -> None:
+        """The model and its criterion (one shared matcher) on the run's device."""
+        from pavenet_sdk.model import build_training
+
+        model, criterion = build_training(self.model_config)
+        self.model = model.to(info.device)
+        self.forward = TrainingForward(
+            self.model, self.cfg.model.freeze_neighbor_encoder, criterion
+        ).to(info.device)  # the criterion's RLE flows are trained too
+
+    def _restore_model(self, payload: dict[str, Any]) -> None:
+        """Weights, flows and the schedule position of the checkpoint being resumed."""
+        self.model.load_state_dict(payload["model"])
+        if payload.get("criterion"):
+            self.forward.criterion.load_state_dict(payload["criterion"])
+        self.step = int(payload.get("step", 0))
+        self.elapsed = float((payload.get("scheduler") or {}).get("elapsed_s", 0.0))
+        self.best_map = payload.get("best_map")
+
+    def _init_from(self, path: str) -> None:
+        """Tensors of another checkpoint that match by name and shape (and its RLE flows)."""
+        from pavenet_sdk.checkpoint import read_checkpoint
+
+        copied, total = load_matching_weights(self.model, path)
+        self.log_text(f"init_from {path}: {copied}/{total} tensors copied")
+        saved = read_checkpoint(path).get("criterion")
+        if saved:  # keep the trained RLE flows too
+            load_criterion(self.forward.criterion, saved)
+
+    def _build_optimizer(self, info: DistInfo) -> None:
+        """AdamW over model and criterion, the autocast dtype and (fp16 only) a grad scaler."""
+        self.optimizer = build_optimizer(self.forward, self.cfg.optim)
+        self.autocast_dtype = amp_dtype(self.cfg.run.amp, info.device)
+        fp16 = self.autocast_dtype == torch.float16
+        self.scaler = torch.amp.GradScaler("cuda") if fp16 else None
+
+    def _restore_optimizer(self, payload: dict[str, Any]) -> None:
+        """Optimiser (and grad scaler) state of the checkpoint being resumed."""
+        self.optimizer.load_state_dict(payload["optimizer"])
+        if self.scaler is not None and payload.get("scaler"):
+            self.scaler.load_state_dict(payload["scaler"])
+
+    def _wrap_distributed(self, info: DistInfo) -> None:
+        """``self.ddp``: the training forward, wrapped in DDP when running distributed."""
         self.ddp = self.forward
         if info.distributed:
             ids = [info.device.index] if info.device.type == "cuda" else None
             self.ddp = nn.parallel.DistributedDataParallel(self.forward, device_ids=ids,
-                                                           find_unused_parameters=True)
-        dataset = train_data.build_dataset(cfg.data, cfg.augment, self.model_config.input_size,
-                                           self.model_config.T, cfg.run.seed)  # fmt: skip
+                                                           find_unused_parameters=True)  # fmt: skip
+
+    def _build_data(self, info: DistInfo) -> None:
+        """The training loader (targets in the model's joint layout) and the run length."""
+        cfg, mc = self.cfg, self.model_config
+        dataset = train_data.build_dataset(cfg.data, cfg.augment, mc.input_size, mc.T,
+                                           cfg.run.seed, mc.layout)  # fmt: skip
         self.loader = train_data.build_loader(dataset, cfg.data, info, cfg.run.seed)
-        per_step = cfg.data.batch_size * cfg.optim.accumulate
         self.total_steps = cfg.train.max_steps
         if cfg.train.epochs:
             self.total_steps = cfg.train.epochs * max(1, len(self.loader) // cfg.optim.accumulate)
-        self.images_per_step = per_step * info.world_size
-        self.held_out = self._held_out() if info.is_main and cfg.eval.videos else {}
+        self.images_per_step = cfg.data.batch_size * cfg.optim.accumulate * info.world_size
 
     def _held_out(self) -> dict[str, list]:
         from pavenet_sdk.train.evaluate import held_out_clips
@@ -168,8 +211,10 @@ class Trainer:
                 losses = self.ddp(windows, targets)
                 loss = losses["loss"] / cfg.optim.accumulate
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"non-finite loss at step {self.step}: "
-                                         f"{ {k: float(v) for k, v in losses.items()} }")
+                raise FloatingPointError(
+                    f"non-finite loss at step {self.step}: "
+                    f"{ {k: float(v) for k, v in losses.items()} }"
+                )
             (self.scaler.scale(loss) if self.scaler else loss).backward()
             for k, v in losses.items():
                 logs[k] = logs.get(k, 0.0) + float(v.detach()) / cfg.optim.accumulate
@@ -215,8 +260,12 @@ class Trainer:
             row = self._evaluate()
             metrics.append({"kind": "eval", "step": self.step, "elapsed_s": round(self.elapsed, 1),
                             "eval_s": round(time.perf_counter() - t0, 1), **row})  # fmt: skip
-            self.log_text(f"step {self.step}: held-out " + ", ".join(
-                f"{k} {v:.1f}" for k, v in row.items() if k.endswith("mean") or k == "mAP"))
+            self.log_text(
+                f"step {self.step}: held-out "
+                + ", ".join(
+                    f"{k} {v:.1f}" for k, v in row.items() if k.endswith("mean") or k == "mAP"
+                )
+            )
             if math.isfinite(row["mAP"]) and (self.best_map is None or row["mAP"] > self.best_map):
                 self.best_map = row["mAP"]
                 self._checkpoint("best.pt")
@@ -251,8 +300,13 @@ class Trainer:
             (self.out_dir / "config.json").write_text(json.dumps(self.cfg.to_dict(), indent=2))
             metrics = MetricsLog(self.out_dir, resume_step=self.step if self.resume else None)
         start_step = self.step
-        bar = tqdm(total=self.total_steps or None, initial=self.step, disable=not (
-            self.progress and info.is_main), dynamic_ncols=True, desc=self.cfg.run.name)
+        bar = tqdm(
+            total=self.total_steps or None,
+            initial=self.step,
+            disable=not (self.progress and info.is_main),
+            dynamic_ncols=True,
+            desc=self.cfg.run.name,
+        )
         batches = self._batches()
         window: dict[str, float] = {}
         window_steps, t_window = 0, time.perf_counter()

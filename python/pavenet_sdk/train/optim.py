@@ -50,8 +50,13 @@ def param_groups(model: nn.Module, cfg: OptimSection) -> list[dict]:
     mults = {"backbone": cfg.backbone_lr_mult, "offsets": cfg.offsets_lr_mult,
              "reference": cfg.reference_lr_mult, "main": 1.0}  # fmt: skip
     return [
-        {"params": params, "lr_mult": mults[part], "name": f"{part}{'' if decay else '_nodecay'}",
-         "weight_decay": cfg.weight_decay if decay else 0.0, "lr": cfg.lr * mults[part]}
+        {
+            "params": params,
+            "lr_mult": mults[part],
+            "name": f"{part}{'' if decay else '_nodecay'}",
+            "weight_decay": cfg.weight_decay if decay else 0.0,
+            "lr": cfg.lr * mults[part],
+        }
         for (part, decay), params in sorted(groups.items())
     ]
 

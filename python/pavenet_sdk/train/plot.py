@@ -58,8 +58,14 @@ def plot_metrics(
     if evals:
         ax2 = ax.twinx()
         for key, style in (("mAP", "o-"),):
-            ax2.plot([r["step"] for r in evals], [r[key] for r in evals], style, color="tab:red",
-                     ms=3, label=f"held-out {key}")
+            ax2.plot(
+                [r["step"] for r in evals],
+                [r[key] for r in evals],
+                style,
+                color="tab:red",
+                ms=3,
+                label=f"held-out {key}",
+            )
         ax2.set_ylabel("held-out mAP (PoseTrack, %)")
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2

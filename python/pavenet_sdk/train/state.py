@@ -40,8 +40,16 @@ def check_same_model(
     payload: dict[str, Any], model_config: dict[str, Any], path: str | Path
 ) -> None:
     """Raise ``ValueError`` naming the differing fields if a checkpoint was trained with another
-    model config (resuming it would silently mix two models)."""
-    diffs = _diff(payload.get("config", {}), model_config)
+    model config (resuming it would silently mix two models). The saved config is read through
+    ``ModelConfig`` first, so configs saved by older versions (no ``layout``) compare equal."""
+    from pavenet_sdk.model.config import ModelConfig
+
+    saved = payload.get("config", {})
+    try:
+        saved = ModelConfig.from_dict(saved).to_dict()
+    except (TypeError, ValueError):
+        pass  # not a readable model config: the raw diff names what differs
+    diffs = _diff(saved, model_config)
     if diffs:
         shown = "; ".join(diffs[:6]) + (" ..." if len(diffs) > 6 else "")
         raise ValueError(
@@ -51,9 +59,15 @@ def check_same_model(
 
 
 def save_training_state(
-    path: str | Path, model: nn.Module, optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler | None, step: int, elapsed_s: float, best_map: float | None,
-    run_config: dict[str, Any], **extra: Any,
+    path: str | Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    step: int,
+    elapsed_s: float,
+    best_map: float | None,
+    run_config: dict[str, Any],
+    **extra: Any,
 ) -> None:
     """Write a resumable checkpoint (model + optimiser + schedule position + run config)."""
     save_checkpoint(
@@ -87,7 +101,7 @@ def _source_key(name: str, target_frames: int, source_frames: int) -> str:
         return name
     f = int(m.group(2)) - target_frames // 2 + source_frames // 2
     f = min(max(f, 0), source_frames - 1)
-    return f"{name[:m.start(2)]}{f}{name[m.end(2):]}"
+    return f"{name[: m.start(2)]}{f}{name[m.end(2) :]}"
 
 
 def load_matching_weights(model: nn.Module, path: str | Path) -> tuple[int, int]:

@@ -23,14 +23,19 @@ def amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
 
 
 class TrainingForward(nn.Module):
-    """(window (B, F, 3, H, W), targets) -> {"loss": scalar, "loss_<term>": scalar, ...}."""
+    """(window (B, F, 3, H, W), targets) -> {"loss": scalar, "loss_<term>": scalar, ...}.
 
-    def __init__(self, model: nn.Module, freeze_neighbor_encoder: bool = True) -> None:
+    criterion: the model's (``pavenet_sdk.model.build_training`` returns both); None makes one that
+    shares the model's matcher.
+    """
+
+    def __init__(self, model: nn.Module, freeze_neighbor_encoder: bool = True,
+                 criterion: nn.Module | None = None) -> None:  # fmt: skip
         super().__init__()
         from pavenet_sdk.model.losses import SetCriterion
 
         self.model = model
-        self.criterion = SetCriterion(model.cfg)
+        self.criterion = SetCriterion(model.cfg, model.matcher) if criterion is None else criterion
         self.freeze_neighbor_encoder = bool(freeze_neighbor_encoder)
 
     def encode_window(self, window: torch.Tensor) -> torch.Tensor:

@@ -62,9 +62,7 @@ def is_weight(name: str) -> bool:
 
 def model_inventory(state_dict) -> list[tuple[str, tuple[int, ...], str]]:
     """(key, shape, component) of every weight tensor of a PAVENet state dict."""
-    return [
-        (k, tuple(v.shape), component_of(k)) for k, v in state_dict.items() if is_weight(k)
-    ]
+    return [(k, tuple(v.shape), component_of(k)) for k, v in state_dict.items() if is_weight(k)]
 
 
 def official_inventory_path() -> Path | None:

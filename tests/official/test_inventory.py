@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pavenet_sdk.model import build_model
-from pavenet_sdk.model.inventory import (
+from pavenet_sdk.official.inventory import (
     COMPONENTS,
     count_by_component,
     model_inventory,
