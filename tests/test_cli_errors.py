@@ -14,6 +14,7 @@ import pytest
 
 from pavenet_sdk import cli
 from pavenet_sdk.commands import doctor
+from pavenet_sdk.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = ROOT / "configs" / "ci-smoke.toml"
@@ -162,11 +163,22 @@ def test_input_errors_become_one_line(exc, expected, monkeypatch, capsys) -> Non
     assert capsys.readouterr().err == f"pavenet doctor: error: {expected}\n"
 
 
+PACKAGE_INPUT_ERRORS = (
+    ("pavenet_sdk.manifest", "PackageError"),
+    ("pavenet_sdk.runtime.package", "PackageError"),
+    ("pavenet_sdk.official.importer", "OfficialImportError"),
+    ("pavenet_sdk.model.movenet_weights", "MoveNetFormatError"),
+    ("pavenet_sdk.teachers.base", "TeacherError"),
+    ("pavenet_sdk.teachers.labeller", "LabelError"),
+)
+
+
 @pytest.mark.parametrize(
-    ("module", "name"), cli.PACKAGE_INPUT_ERRORS, ids=[n for _, n in cli.PACKAGE_INPUT_ERRORS]
+    ("module", "name"), PACKAGE_INPUT_ERRORS, ids=[n for _, n in PACKAGE_INPUT_ERRORS]
 )
 def test_package_errors_are_input_errors(module, name, monkeypatch, capsys) -> None:
     error_class = getattr(pytest.importorskip(module), name)
+    assert issubclass(error_class, InputError)
     exc = error_class.__new__(error_class)  # constructors differ; the message is what counts
     exc.args = ("m/manifest.json: no 'T'",)
     monkeypatch.setattr(doctor, "main", _raising(exc))

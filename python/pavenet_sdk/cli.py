@@ -12,9 +12,9 @@ a message of several lines puts its first line there and the rest below it. Bad 
   :func:`user_input` block turns the ``ValueError`` of a call that validates user input, such
   as reading a config or opening a video, into one);
 - ``OSError`` and its subclasses (a missing, unreadable or unwritable file or folder);
-- the package's own input errors (:data:`PACKAGE_INPUT_ERRORS`): ``PackageError`` (a model
+- :class:`pavenet_sdk.errors.InputError` and its subclasses: ``PackageError`` (a model
   package), ``OfficialImportError`` (an official checkpoint), ``MoveNetFormatError``,
-  ``TeacherError`` and ``LabelError`` (teacher models and labelling sources);
+  ``TeacherError`` and ``LabelError`` (teacher models and labelling sources), ``UsageError``;
 - ``SystemExit`` with a message (``raise SystemExit("...")`` in a command).
 
 Any other exception, ``ValueError`` and ``TypeError`` included, is a bug until a command says
@@ -33,6 +33,7 @@ import sys
 from collections.abc import Iterator
 
 from pavenet_sdk import __version__
+from pavenet_sdk.errors import InputError, UsageError
 
 # name on the command line -> module under pavenet_sdk.commands
 COMMANDS = {
@@ -54,21 +55,6 @@ INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 # The package's own bad-input errors: (module, class). Matched only once their module has been
 # imported (it has, if it raised one), so catching them never imports torch.
-PACKAGE_INPUT_ERRORS = (
-    ("pavenet_sdk.manifest", "PackageError"),
-    ("pavenet_sdk.runtime.package", "PackageError"),
-    ("pavenet_sdk.official.importer", "OfficialImportError"),
-    ("pavenet_sdk.model.movenet_weights", "MoveNetFormatError"),
-    ("pavenet_sdk.teachers.base", "TeacherError"),
-    ("pavenet_sdk.teachers.labeller", "LabelError"),
-)
-
-
-class UsageError(Exception):
-    """Bad input from the user (an argument, a file's contents); the message says which.
-
-    The CLI prints it as ``pavenet COMMAND: error: MESSAGE`` and exits with code 2.
-    """
 
 
 class _ArgumentError(UsageError):
@@ -127,13 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def is_input_error(exc: BaseException) -> bool:
     """Whether ``exc`` means bad input (reported in one line) rather than a bug."""
-    if isinstance(exc, (UsageError, OSError)):
-        return True
-    for module_name, class_name in PACKAGE_INPUT_ERRORS:
-        error_class = getattr(sys.modules.get(module_name), class_name, None)
-        if error_class is not None and isinstance(exc, error_class):
-            return True
-    return False
+    return isinstance(exc, (InputError, OSError))
 
 
 def error_message(exc: BaseException) -> str:

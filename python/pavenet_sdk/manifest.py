@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from pavenet_sdk.errors import InputError
 from pavenet_sdk.layouts import DEFAULT_LAYOUT, JointLayout, get_layout
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 
 
-class PackageError(ValueError):
+class PackageError(InputError):
     """A model package or its manifest is missing, incomplete, corrupt or of an unsupported
     version."""
 

@@ -42,6 +42,7 @@ __all__ = [
     "has_cuda",
     "letterbox",
     "ms_deform_attn",
+    "ms_deform_attn_cuda",
     "set_num_threads",
 ]
 
@@ -269,4 +270,25 @@ def ms_deform_attn(
         sampling_locations,
         attention_weights,
         isa=isa or "",
+    )
+
+
+def ms_deform_attn_cuda(
+    value: np.ndarray,
+    spatial_shapes: np.ndarray,
+    level_start_index: np.ndarray,
+    sampling_locations: np.ndarray,
+    attention_weights: np.ndarray,
+) -> np.ndarray:
+    """:func:`ms_deform_attn` on the GPU (host arrays in and out; CUDA builds only).
+
+    Raises:
+        RuntimeError: the native core was built without CUDA.
+    """
+    if not has_cuda():
+        raise RuntimeError(
+            "pavenet_sdk._core was built without CUDA (rebuild with PAVENET_CUDA=ON)"
+        )
+    return _core.ms_deform_attn_cuda(
+        value, spatial_shapes, level_start_index, sampling_locations, attention_weights
     )

@@ -68,7 +68,13 @@ def test_smoke_suite_writes_every_result(tmp_path):
     cache = results["encoder_cache"]["runs"]
     assert {r["model"] for r in cache} == {"tiny", "paper-r50"}
     for run in cache:
-        assert set(run["stats"]) == {"ours_torch", "ours_best", "ours_in_memory", "recompute", "ste"}
+        assert set(run["stats"]) == {
+            "ours_torch",
+            "ours_best",
+            "ours_in_memory",
+            "recompute",
+            "ste",
+        }
         assert all(s["n"] == 2 and s["median_ms"] > 0 for s in run["stats"].values())
         r = run["ratios"]["recompute_over_ours_torch"]
         assert r == pytest.approx(

@@ -26,13 +26,15 @@ from typing import Any
 import numpy as np
 import torch
 
+from pavenet_sdk.errors import InputError
+
 from .mobilenet_fpn import TAP_BLOCKS, MobileNetV2FPN
 
 FORMAT = "pavenet-movenet-extractor/1"
 LEVELS = ("p8", "p16", "p32")
 
 
-class MoveNetFormatError(ValueError):
+class MoveNetFormatError(InputError):
     """The file is unreadable, or not a MoveNet MobileNetV2-FPN graph (or converted file)."""
 
 

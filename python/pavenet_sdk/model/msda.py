@@ -94,11 +94,6 @@ def _fused_forward(
         _as_numpy(attention_weights, torch.float32),
     )
     if value.is_cuda:
-        if not native.has_cuda():
-            raise RuntimeError(
-                "pavenet::ms_deform_attn got CUDA tensors but pavenet_sdk._core was built "
-                "without CUDA (rebuild with PAVENET_CUDA=ON)"
-            )
         return torch.from_numpy(native.ms_deform_attn_cuda(*arrays)).to(value.device)
     return torch.from_numpy(native.ms_deform_attn(*arrays))
 

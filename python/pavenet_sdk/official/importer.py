@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from pavenet_sdk.errors import InputError
 from pavenet_sdk.model import ModelConfig, PAVENet, build_model
 
 from .keymap import DROPPED_SUFFIX, build_key_map, skip_reason
@@ -41,7 +42,7 @@ _NUMPY_SAFE_GLOBALS: list[Any] = [
 ]
 
 
-class OfficialImportError(ValueError):
+class OfficialImportError(InputError):
     """The checkpoint does not match the model; ``report`` lists every problem."""
 
     def __init__(self, report: ImportReport) -> None:

@@ -21,12 +21,13 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from pavenet_sdk.data.types import Person
+from pavenet_sdk.errors import InputError
 from pavenet_sdk.layouts import JointLayout
 
 __all__ = ["Teacher", "TeacherError", "check_image", "make_person"]
 
 
-class TeacherError(ValueError):
+class TeacherError(InputError):
     """A teacher cannot be loaded or run: a missing, corrupt or wrong model file, a bad name."""
 
 

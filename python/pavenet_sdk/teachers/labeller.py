@@ -22,6 +22,7 @@ import numpy as np
 from pavenet_sdk import __version__
 from pavenet_sdk.data.coco import write_coco_keypoints
 from pavenet_sdk.data.types import Frame, Person, Sequence
+from pavenet_sdk.errors import InputError
 from pavenet_sdk.teachers.base import Teacher
 
 __all__ = [
@@ -32,7 +33,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 JPEG_QUALITY = 95
 
 
-class LabelError(ValueError):
+class LabelError(InputError):
     """A source cannot be labelled (unreadable, empty) or the sources clash."""
 
 

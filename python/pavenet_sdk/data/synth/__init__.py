@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pavenet_sdk.data.synth.clip import SyntheticClip, generate_clip
 from pavenet_sdk.data.synth.degrade import FrameInfo
-from pavenet_sdk.data.synth.presets import PRESETS, Preset, get_preset
+from pavenet_sdk.data.synth.presets import PRESETS, Preset, get_synth_preset
 from pavenet_sdk.data.synth.preview import contact_sheet, draw_ground_truth
 from pavenet_sdk.data.synth.skeleton import NAMED_POINTS
 from pavenet_sdk.data.synth.writer import (
@@ -44,7 +44,7 @@ __all__ = [
     "default_format",
     "draw_ground_truth",
     "generate_clip",
-    "get_preset",
+    "get_synth_preset",
     "video_name",
     "video_seed",
     "write_clip_frames",

@@ -21,7 +21,7 @@ from pavenet_sdk.data.synth.degrade import (
     sample_occluders,
 )
 from pavenet_sdk.data.synth.motion import Arena, make_pose, simulate_path
-from pavenet_sdk.data.synth.presets import Preset, get_preset
+from pavenet_sdk.data.synth.presets import Preset, get_synth_preset
 from pavenet_sdk.data.synth.render import (
     Appearance,
     Limb,
@@ -260,7 +260,7 @@ def generate_clip(
     if unknown:
         raise ValueError(f"layout {layout.name!r}: the synthetic figures have no joint "
                          f"{unknown[0]!r}; they have {sorted(NAMED_POINTS)}")  # fmt: skip
-    spec = get_preset(preset)
+    spec = get_synth_preset(preset)
     seed = _check_int("seed", seed, 0, 2**63 - 1)
     num_frames = _check_int("num_frames", num_frames, 1, MAX_FRAMES)
     width, height = _check_size(size)

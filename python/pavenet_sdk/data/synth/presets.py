@@ -99,7 +99,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def get_preset(name: str) -> Preset:
+def get_synth_preset(name: str) -> Preset:
     """Return the preset called ``name``; raise ``ValueError`` listing the valid names."""
     if not isinstance(name, str):
         raise TypeError(f"preset must be a str, got {type(name).__name__}")
