@@ -11,7 +11,7 @@ Sections (every key optional unless noted; see ``docs/training.md`` for the refe
                brightness, contrast, saturation, hue
     [optim]    lr, lr multipliers, weight_decay, grad_clip, accumulate, warmup_steps, schedule
     [train]    max_steps | epochs, time_budget_min, log_interval
-    [eval]     interval, presets, videos, frames, seed_start, frame_size, top_k
+    [eval]     interval, presets, videos, frames, seed_start, frame_size
     [checkpoint] interval, keep_last
 
 Parsing, unknown-key errors and dotted replacement come from :mod:`pavenet_sdk.config`. This
@@ -151,7 +151,6 @@ class EvalSection:
     frames: int = 8
     seed_start: int = HELD_OUT_SEED_START
     frame_size: tuple[int, int] = (320, 240)
-    top_k: int = 20
 
 
 @dataclass(frozen=True)
@@ -292,8 +291,8 @@ def validate(cfg: TrainConfig) -> None:
         "eval.interval, checkpoint.interval and checkpoint.keep_last must be >= 0",
     )
     _require(
-        e.videos >= 0 and e.frames >= 1 and e.top_k >= 1,
-        "eval.videos must be >= 0, eval.frames and eval.top_k >= 1",
+        e.videos >= 0 and e.frames >= 1,
+        "eval.videos must be >= 0 and eval.frames >= 1",
     )
     _require(
         len(e.frame_size) == 2 and min(e.frame_size) >= 32,

@@ -239,7 +239,7 @@ class Trainer:
 
         row: dict[str, float] = {}
         for preset, clips in self.held_out.items():
-            result = evaluate_clips(self.model, clips, self.cfg.eval.top_k, self.info.device)
+            result = evaluate_clips(self.model, clips)
             row.update({f"{preset}/{c}": float(result[c]) for c in TABLE_COLUMNS})
         means = [row[f"{p}/mean"] for p in self.held_out]
         row["mAP"] = float(np.nanmean(means)) if means else float("nan")
