@@ -104,11 +104,13 @@ def test_config_and_inventory_import_without_torch():
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_presets_are_posetrack_15(name):
+def test_preset_layouts(name):
+    """The paper's presets (and tiny/micro) stay PoseTrack-15; ``small`` speaks COCO-17."""
+    expected, k = ("coco-17", 17) if name == "small" else ("posetrack-15", 15)
     cfg = get_preset(name)
-    assert cfg.layout == "posetrack-15" and cfg.num_joints == 15
-    assert cfg.joint_layout.name == "posetrack-15"
-    assert cfg.to_dict()["layout"] == "posetrack-15"
+    assert cfg.layout == expected and cfg.num_joints == k
+    assert cfg.joint_layout.name == expected
+    assert cfg.to_dict()["layout"] == expected
 
 
 def test_layout_sets_k():

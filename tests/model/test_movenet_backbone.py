@@ -162,3 +162,38 @@ def test_saved_weights_load_back(multipose, tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"junk")
     with pytest.raises(MoveNetFormatError, match="bad.pt"):
         MoveNetExtractor.load(tmp_path / "bad.pt")
+
+
+def test_input_norm_maps_imagenet_inputs_onto_movenets() -> None:
+    """PAVE-Net feeds ImageNet-normalised RGB; the trunk maps it onto MoveNet's [-1, 1]."""
+    from pavenet_sdk.manifest import IMAGENET_MEAN, IMAGENET_STD
+    from pavenet_sdk.model.mobilenet_fpn import INPUT_MEAN, INPUT_STD, MobileNetV2FPN
+
+    torch.manual_seed(0)
+    plain = MobileNetV2FPN().eval()
+    adapted = MobileNetV2FPN(input_norm=(IMAGENET_MEAN, IMAGENET_STD)).eval()
+    adapted.load_state_dict(plain.state_dict(), strict=True)  # the mapping holds no weights
+    pixels = torch.rand(1, 3, 64, 96) * 255
+    as_imagenet = (pixels - torch.tensor(IMAGENET_MEAN)[:, None, None]) / torch.tensor(
+        IMAGENET_STD
+    )[:, None, None]
+    as_movenet = (pixels - torch.tensor(INPUT_MEAN)[:, None, None]) / torch.tensor(INPUT_STD)[
+        :, None, None
+    ]
+    with torch.no_grad():
+        for a, b in zip(adapted(as_imagenet), plain(as_movenet), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_small_preset_builds_on_the_movenet_trunk() -> None:
+    from pavenet_sdk.model import build_model, get_preset
+    from pavenet_sdk.model.config import ModelConfig
+
+    cfg = get_preset("small")
+    assert cfg.layout == "coco-17" and cfg.backbone.type == "movenet"
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    model = build_model(cfg.replace(input_size=(64, 64))).eval()
+    with torch.no_grad():
+        memory = model.encode_frame(torch.zeros(1, 3, 64, 64))
+    assert memory.shape == (1, cfg.replace(input_size=(64, 64)).num_tokens, cfg.d_model)
+    assert "width_multiplier" not in get_preset("tiny").to_dict()["backbone"]

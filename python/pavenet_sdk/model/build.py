@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pavenet_sdk.manifest import IMAGENET_MEAN, IMAGENET_STD
+
 from .backbone import ResNet
 from .config import ModelConfig
 from .encoder import EncoderLayer, SpatialEncoder, SpatiotemporalEncoder
 from .joint_decoder import JointDecoder, JointDecoderLayer
 from .matcher import HungarianMatcher
+from .mobilenet_fpn import MobileNetV2FPN
 from .neck import ChannelMapper
 from .pavenet import PAVENet
 from .pose_decoder import PoseDecoder, PoseDecoderLayer
@@ -32,6 +35,17 @@ def _config(cfg: ModelConfig | str) -> ModelConfig:
     if not isinstance(cfg, ModelConfig):
         raise TypeError(f"expected a ModelConfig or preset name, got {type(cfg).__name__}")
     return cfg
+
+
+def build_backbone(cfg: ModelConfig):
+    """The trunk of ``cfg.backbone.type``; every trunk takes ImageNet-normalised RGB."""
+    b = cfg.backbone
+    if b.type == "swin":
+        return SwinTransformer(b)
+    if b.type == "movenet":
+        return MobileNetV2FPN(b.width_multiplier, b.frozen_stages,
+                              input_norm=(IMAGENET_MEAN, IMAGENET_STD))  # fmt: skip
+    return ResNet(b)
 
 
 def build_matcher(cfg: ModelConfig) -> HungarianMatcher:
@@ -62,8 +76,7 @@ def build_model(cfg: ModelConfig | str, matcher: HungarianMatcher | None = None)
         )
     D, H, L, K = cfg.d_model, cfg.num_heads, cfg.num_levels, cfg.num_joints
     Fd = cfg.decoder_frames
-    trunk = SwinTransformer if cfg.backbone.type == "swin" else ResNet
-    backbone = trunk(cfg.backbone)
+    backbone = build_backbone(cfg)
     neck = ChannelMapper(backbone.out_channels, D, cfg.neck.num_extra_levels, cfg.gn_groups)
     position = LevelEmbedding(cfg.level_shapes, D)
 

@@ -22,9 +22,13 @@ TEMPORAL_MODES = ("pavenet", "image")
 ENCODER_TYPES = ("per_frame", "spatiotemporal")
 REFERENCE_TYPES = ("pose_aware", "random")
 BACKBONE_NORMS = ("frozen_bn", "bn")
-BACKBONE_TYPES = ("resnet", "swin")
+BACKBONE_TYPES = ("resnet", "swin", "movenet")
 # Swin-only backbone fields, left out of ResNet configs' dicts (which predate them)
 SWIN_FIELDS = ("type", "embed_dim", "stage_depths", "stage_heads", "window_size")
+# MoveNet-only backbone fields, left out of the other types' dicts
+MOVENET_FIELDS = ("width_multiplier",)
+# C3, C4, C5 channels of MoveNet's MobileNetV2-FPN (model/mobilenet_fpn.py), whatever its width
+MOVENET_CHANNELS = (24, 32, 64)
 REGRESSION_LOSSES = ("rle", "l1")
 
 
@@ -42,12 +46,16 @@ def _check_positive(name: str, value: int) -> None:
 class BackboneConfig:
     """The trunk returning C3, C4, C5 (strides 8, 16, 32).
 
-    type: "resnet" or "swin" (the official Swin-L release).
+    type: "resnet", "swin" (the official Swin-L release) or "movenet" (MoveNet's COCO-trained
+    MobileNetV2-FPN person feature extractor, ``model/mobilenet_fpn.py``; its FPN maps at
+    strides 8/16/32; weights from a MoveNet ONNX file via ``model/movenet_weights.py``).
     ResNet: depth 18, 34 or 50; width: channels of the stem and layer1 (torchvision: 64);
     norm: "frozen_bn" (inference-mode BN whose statistics never change) or "bn" (trainable BN,
     used when training from scratch).
     Swin: embed_dim E (outputs 2E, 4E, 8E), stage_depths and stage_heads (4 stages each),
     window_size. depth, width and norm do not apply.
+    MoveNet: width_multiplier (MobileNetV2 alpha: 1.5 = MultiPose Lightning's, 1.75 =
+    Thunder's); depth, width and norm do not apply (batch norm is folded into its convs).
     frozen_stages: 0 = nothing frozen; k >= 1 freezes the stem (ResNet) or patch embedding
     (Swin) and the first k stages (the paper's ResNet: 1).
     """
@@ -61,6 +69,7 @@ class BackboneConfig:
     stage_depths: tuple[int, ...] = (2, 2, 18, 2)
     stage_heads: tuple[int, ...] = (6, 12, 24, 48)
     window_size: int = 7
+    width_multiplier: float = 1.5
 
     def __post_init__(self) -> None:
         _check_choice("backbone.type", self.type, BACKBONE_TYPES)
@@ -72,6 +81,8 @@ class BackboneConfig:
         _check_choice("backbone.norm", self.norm, BACKBONE_NORMS)
         _check_positive("backbone.embed_dim", self.embed_dim)
         _check_positive("backbone.window_size", self.window_size)
+        if not self.width_multiplier > 0:
+            raise ValueError(f"backbone.width_multiplier must be > 0, got {self.width_multiplier}")
         for name in ("stage_depths", "stage_heads"):
             value = tuple(getattr(self, name))  # JSON gives lists
             if len(value) != 4:
@@ -92,6 +103,8 @@ class BackboneConfig:
         """Channels of C3, C4, C5."""
         if self.type == "swin":
             return tuple(self.embed_dim * m for m in (2, 4, 8))  # type: ignore[return-value]
+        if self.type == "movenet":
+            return MOVENET_CHANNELS
         expansion = 4 if self.depth == 50 else 1
         return tuple(self.width * m * expansion for m in (2, 4, 8))  # type: ignore[return-value]
 
@@ -298,6 +311,9 @@ class ModelConfig:
         d = dataclass_config.to_dict(self)
         if self.backbone.type == "resnet":
             for name in SWIN_FIELDS:
+                del d["backbone"][name]
+        if self.backbone.type != "movenet":
+            for name in MOVENET_FIELDS:
                 del d["backbone"][name]
         return d
 

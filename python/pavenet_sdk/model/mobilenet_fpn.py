@@ -147,7 +147,9 @@ def _upsample_add(coarse: torch.Tensor, lateral: torch.Tensor) -> torch.Tensor:
 class MobileNetV2FPN(nn.Module):
     """MoveNet's MobileNetV2-FPN: images (B, 3, H, W) -> (P8, P16, P32) at strides 8, 16, 32.
 
-    Input normalised with :data:`INPUT_MEAN` / :data:`INPUT_STD` (RGB). Any H, W >= 32; level
+    Input normalised with :data:`INPUT_MEAN` / :data:`INPUT_STD` (RGB), or with ``input_norm``
+    = (mean, std) in 0-255 RGB terms when given (PAVE-Net passes ImageNet's, like every other
+    trunk, and the module maps it onto its own). Any H, W >= 32; level
     sizes are ceil(H / s), ceil(W / s) as for the ResNet trunk.
     ``width_multiplier``: MobileNetV2 alpha (1.5 for MoveNet MultiPose Lightning, 1.75 for
     SinglePose Thunder). ``frozen_stages``: 0 = nothing frozen; k >= 1 freezes the stem and
@@ -156,7 +158,12 @@ class MobileNetV2FPN(nn.Module):
 
     strides = (8, 16, 32)
 
-    def __init__(self, width_multiplier: float = 1.5, frozen_stages: int = 0) -> None:
+    def __init__(
+        self,
+        width_multiplier: float = 1.5,
+        frozen_stages: int = 0,
+        input_norm: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
+    ) -> None:
         super().__init__()
         if not width_multiplier > 0:
             raise ValueError(f"width_multiplier must be > 0, got {width_multiplier!r}")
@@ -183,6 +190,15 @@ class MobileNetV2FPN(nn.Module):
         self.smooth16 = SeparableConvReLU(l16, _SMOOTH_CHANNELS[0])
         self.smooth8 = SeparableConvReLU(l8, _SMOOTH_CHANNELS[1])
         self.out_channels = (_SMOOTH_CHANNELS[1], _SMOOTH_CHANNELS[0], l32)
+        # input_norm (mean, std) in 0-255 RGB terms: the normalisation callers apply; the
+        # forward maps it onto INPUT_MEAN / INPUT_STD (buffers not saved: weights load as is)
+        scale, shift = torch.ones(3), torch.zeros(3)
+        if input_norm is not None:
+            mean_in, std_in = (torch.tensor(v, dtype=torch.float32) for v in input_norm)
+            ref_mean, ref_std = torch.tensor(INPUT_MEAN), torch.tensor(INPUT_STD)
+            scale, shift = std_in / ref_std, (mean_in - ref_mean) / ref_std
+        self.register_buffer("_in_scale", scale.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("_in_shift", shift.view(1, 3, 1, 1), persistent=False)
         self._init_weights()
         self._freeze()
 
@@ -208,7 +224,7 @@ class MobileNetV2FPN(nn.Module):
                 p.requires_grad_(False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        x = F.relu6(self.stem(x))
+        x = F.relu6(self.stem(x * self._in_scale + self._in_shift))
         c3, c4 = x, x
         for i, block in enumerate(self.blocks):
             x = block(x)

@@ -136,6 +136,13 @@ def convert(onnx_path: str | Path) -> MoveNetExtractor:
     return ex
 
 
+def load_extractor(path: str | Path) -> MoveNetExtractor:
+    """A MoveNet ONNX file (converted on the fly) or a ``.pt`` written by
+    :meth:`MoveNetExtractor.save`, by suffix."""
+    path = Path(path)
+    return convert(path) if path.suffix.lower() == ".onnx" else MoveNetExtractor.load(path)
+
+
 def onnx_feature_maps(
     onnx_path: str | Path, images: np.ndarray, names: list[str]
 ) -> dict[str, np.ndarray]:

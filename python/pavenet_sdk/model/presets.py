@@ -10,6 +10,8 @@ config change, e.g. ``get_preset("tiny").replace(layout="coco-17")``.
   4 levels (strides 8/16/32/64, 765 tokens), D 64, 4 heads, FFN 256, 2 encoder layers x 4
   points, 40 proposals, 3 STPD layers, 1 STJD layer, top-20, T 1, trainable BatchNorm and no
   frozen stages (it trains from scratch), no dropout.
+- ``small``: ``tiny``'s transformer on MoveNet's COCO-trained MobileNetV2-FPN trunk (width 1.5,
+  stem and first stage frozen), COCO-17 joints, 256x256 input (4 levels, 1,360 tokens).
 """
 
 from __future__ import annotations
@@ -70,11 +72,23 @@ def _micro() -> ModelConfig:
     )
 
 
+def _small() -> ModelConfig:
+    """``tiny``'s transformer on MoveNet's COCO-trained MobileNetV2-FPN trunk, COCO-17 joints,
+    256x256 input: the bundled real-video model (weights distilled from a teacher)."""
+    return _tiny().replace(
+        name="small",
+        layout="coco-17",
+        input_size=(256, 256),
+        backbone=BackboneConfig(type="movenet", width_multiplier=1.5, frozen_stages=1),
+    )
+
+
 PRESETS = {
     "paper-r50": _paper_r50,
     "paper-swinl": _paper_swinl,
     "tiny": _tiny,
     "micro": _micro,
+    "small": _small,
 }
 
 
