@@ -73,39 +73,6 @@ def _finite(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def file_format(path: Path) -> str:
-    """``"posetrack"`` or ``"coco"`` (module docstring); raises ValueError for non-JSON."""
-    if path.is_dir():
-        return "posetrack"
-    with open(path, encoding="utf-8") as fh:
-        try:
-            data = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: not valid JSON ({exc})") from None
-    if isinstance(data, dict) and "annolist" in data:
-        return "posetrack"
-    categories = data.get("categories") if isinstance(data, dict) else None
-    names = [n for c in categories or [] if isinstance(c, dict) for n in c.get("keypoints", [])]
-    return "posetrack" if "head_bottom" in names else "coco"
-
-
-def read_sequences(path: Path, layout: str | None) -> tuple[list, Any]:
-    """Sequences of a PoseTrack or COCO path, and the layout they were read into."""
-    from pavenet_sdk.layouts import get_layout
-
-    fmt = file_format(path)
-    layout = get_layout(layout or ("posetrack-15" if fmt == "posetrack" else "coco-17"))
-    if fmt == "posetrack":
-        import numpy as np
-
-        from pavenet_sdk.data.posetrack import load_posetrack
-
-        return load_posetrack(path, dtype=np.float64, layout=layout), layout
-    from pavenet_sdk.data.coco import read_coco_keypoints
-
-    return read_coco_keypoints(path, layout=layout), layout
-
-
 def subset_joints(text: str | None, layout: Any) -> tuple[str, ...] | None:
     """``--subset`` -> joint names (None: the evaluator's default)."""
     from pavenet_sdk.layouts import LIMB_JOINTS
@@ -150,13 +117,14 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _posetrack(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict:
+    from pavenet_sdk.data.annotations import read_annotations
     from pavenet_sdk.eval import TABLE_COLUMNS, evaluate_posetrack, evaluate_sequences, format_table
 
     if gt_path.is_dir() and pred_path.is_dir():  # per-video files, exactly as poseval pairs them
         result = evaluate_posetrack(gt_path, pred_path, check_names=args.check_names)
     else:
-        gt, gt_layout = read_sequences(gt_path, args.layout)
-        pred, pred_layout = read_sequences(pred_path, args.pred_layout or args.layout)
+        gt, gt_layout = read_annotations(gt_path, args.layout)
+        pred, pred_layout = read_annotations(pred_path, args.pred_layout or args.layout)
         result = evaluate_sequences(gt, pred, gt_layout=gt_layout, pred_layout=pred_layout)
         result["num_sequences"] = len(gt)
     print(f"{result['num_sequences']} sequences, {result['num_frames']} evaluated frames")
@@ -170,10 +138,11 @@ def _posetrack(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict
 
 
 def _coco(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict:
+    from pavenet_sdk.data.annotations import read_annotations
     from pavenet_sdk.eval import evaluate_coco, format_coco_table
 
-    gt, gt_layout = read_sequences(gt_path, args.layout)
-    pred, pred_layout = read_sequences(pred_path, args.pred_layout or args.layout)
+    gt, gt_layout = read_annotations(gt_path, args.layout)
+    pred, pred_layout = read_annotations(pred_path, args.pred_layout or args.layout)
     joints = subset_joints(args.subset, gt_layout)
     result = evaluate_coco(gt, pred, gt_layout=gt_layout, pred_layout=pred_layout, joints=joints)
     print(f"{len(gt)} sequences, {result['num_images']} evaluated frames, "

@@ -42,10 +42,16 @@ class PackageTeacher:
         threads: inference threads.
         score_threshold: persons below this person score are not returned (the label
             command filters again with its own ``--min-score``).
+        nms_oks: OKS-NMS threshold of the post-processing (None: off, as ``Estimator``).
     """
 
     def __init__(
-        self, model: str | Path, *, threads: int = 1, score_threshold: float = 0.05
+        self,
+        model: str | Path,
+        *,
+        threads: int = 1,
+        score_threshold: float = 0.05,
+        nms_oks: float | None = None,
     ) -> None:
         from pavenet_sdk import Estimator, load_package
         from pavenet_sdk.runtime.models import resolve_model
@@ -53,7 +59,9 @@ class PackageTeacher:
         path = resolve_model(model)
         self.layout = package_layout(load_package(path).manifest, str(path))
         self.name = Path(str(model)).name
-        self.estimator = Estimator(path, threads=threads, score_threshold=score_threshold)
+        self.estimator = Estimator(
+            path, threads=threads, score_threshold=score_threshold, nms_oks=nms_oks, track=False
+        )
 
     def __call__(self, image_bgr: np.ndarray) -> list[Person]:
         check_image(image_bgr)
