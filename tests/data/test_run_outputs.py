@@ -169,3 +169,36 @@ def test_nms_oks_reaches_the_estimator(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert cli_main(["run", str(folder), "--nms-oks", "1.5"]) == 2
     assert "--nms-oks" in capsys.readouterr().err
+
+
+def test_coco_json_writer_keeps_the_layout_and_the_frames_done(tmp_path):
+    from pavenet_sdk.data.coco import read_coco_keypoints
+    from pavenet_sdk.runtime.writers import CocoJsonWriter
+
+    path = tmp_path / "out.json"
+    with pytest.raises(KeyboardInterrupt), CocoJsonWriter(path, "clip") as writer:
+        writer.add(_result(COCO_17, index=0))
+        writer.add(_result(COCO_17, index=1))
+        raise KeyboardInterrupt
+    (seq,) = read_coco_keypoints(path, layout=COCO_17)
+    assert seq.name == "clip" and [f.index for f in seq.frames] == [0, 1]
+    np.testing.assert_allclose(
+        seq.frames[1].persons[0].keypoints[:, :2], _result(COCO_17, index=1).keypoints[0], atol=0.01
+    )
+    with pytest.raises(ValueError, match="layout"), CocoJsonWriter(tmp_path / "b.json", "c") as w:
+        w.add(_result(COCO_17))
+        w.add(_result(POSETRACK_15))
+
+
+@pytest.mark.parametrize("demo", ["real", "synthetic"])
+def test_demo_writes_an_annotated_video_and_poses(tmp_path, demo, capsys):
+    out, poses = tmp_path / "demo.mp4", tmp_path / "demo.json"
+    argv = ["run", "--demo", demo, "--out", str(out), "--json", str(poses)]
+    assert cli_main([*argv, "--json-format", "coco"]) == 0
+    text = capsys.readouterr().out
+    assert ("AP" in text) == (demo == "synthetic")  # only the synthetic clip has ground truth
+    capture = cv2.VideoCapture(str(out))
+    frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    capture.release()
+    data = json.loads(poses.read_text())
+    assert frames == len(data["images"]) > 0

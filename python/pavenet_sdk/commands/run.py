@@ -9,15 +9,19 @@ import time
 from pathlib import Path
 
 HELP = "run pose estimation on a video, camera index or folder of images"
-DEMO = {"preset": "easy", "seed": 2026, "num_frames": 60, "num_persons": 4}
+SYNTHETIC_DEMO = {"preset": "easy", "seed": 2026, "num_frames": 60, "num_persons": 4}
+DEMO_CLIP = Path(__file__).resolve().parents[1] / "assets" / "demo-two-people.mp4"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="?", help="video file, camera index or image folder")
     parser.add_argument(
         "--demo",
-        action="store_true",
-        help="run on a generated synthetic clip and score it against its ground truth",
+        nargs="?",
+        const="real",
+        choices=["real", "synthetic"],
+        help="run on the bundled real clip (two people in a room), or 'synthetic': a generated "
+        "clip scored against its ground truth",
     )
     parser.add_argument("--model", default=None, help="model package (default: the bundled model)")
     parser.add_argument(
@@ -39,8 +43,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smooth", action="store_true", help="One-Euro keypoint smoothing")
     parser.add_argument("--fps", type=float, default=None, help="frame rate of image folders")
     parser.add_argument("--out", type=Path, default=None, help="annotated video to write (.mp4)")
+    parser.add_argument("--json", type=Path, default=None, help="poses to write (JSON)")
     parser.add_argument(
-        "--json", type=Path, default=None, help="poses to write (PoseTrack 2018 JSON)"
+        "--json-format",
+        choices=["posetrack", "coco"],
+        default="posetrack",
+        help="PoseTrack 2018 (joints mapped into its 17 slots) or COCO keypoints with video "
+        "and frame ids, in the model's own layout (default: posetrack)",
     )
     parser.add_argument("--show-fps", action="store_true", help="print throughput at the end")
 
@@ -62,20 +71,24 @@ def main(args: argparse.Namespace) -> int:
     from pavenet_sdk.cli import UsageError, user_input
     from pavenet_sdk.runtime.estimator import Estimator
     from pavenet_sdk.runtime.sources import open_source
-    from pavenet_sdk.runtime.writers import PoseTrackJsonWriter, VideoWriter, results_to_sequence
+    from pavenet_sdk.runtime.writers import JSON_WRITERS, VideoWriter, results_to_sequence
 
     clip = None
     if args.demo:
-        from pavenet_sdk.data.synth import generate_clip
-
-        clip = generate_clip(**DEMO)
-        fps, total, name = 25.0, len(clip.frames), "demo"
-        frames = ((frame, i / fps) for i, frame in enumerate(clip.frames))
         args.out = args.out or Path("pavenet-demo.mp4")
         args.json = args.json or Path("pavenet-demo.json")
-        print(
-            f"demo: a synthetic clip of {len(clip.frames)} frames with {DEMO['num_persons']} people"
-        )
+    if args.demo == "synthetic":
+        from pavenet_sdk.data.synth import generate_clip
+
+        clip = generate_clip(**SYNTHETIC_DEMO)
+        fps, total, name = 25.0, len(clip.frames), "demo"
+        frames = ((frame, i / fps) for i, frame in enumerate(clip.frames))
+        people = SYNTHETIC_DEMO["num_persons"]
+        print(f"demo: a synthetic clip of {len(clip.frames)} frames with {people} people")
+    elif args.demo == "real":
+        frames, info = open_source(DEMO_CLIP)
+        fps, total, name = info.fps, info.num_frames, "demo"
+        print(f"demo: {info.num_frames} real frames ({DEMO_CLIP.name}, see its README)")
     elif args.source is None:
         raise UsageError("give a SOURCE (video, camera index, image folder) or --demo")
     else:
@@ -98,7 +111,8 @@ def main(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with contextlib.ExitStack() as outputs:  # closed on any exit: the files hold what was done
         video = outputs.enter_context(VideoWriter(args.out)) if args.out else None
-        poses = outputs.enter_context(PoseTrackJsonWriter(args.json, name)) if args.json else None
+        writer = JSON_WRITERS[args.json_format]
+        poses = outputs.enter_context(writer(args.json, name)) if args.json else None
         stream = estimator.stream().run_frames(frames)
         try:
             for result in tqdm(stream, total=total, unit="frame", disable=None):

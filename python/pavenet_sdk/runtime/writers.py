@@ -1,10 +1,10 @@
-"""Output writers for ``pavenet run``: annotated video and PoseTrack 2018 prediction JSON.
+"""Output writers for ``pavenet run``: annotated video, PoseTrack 2018 or COCO keypoints JSON.
 
 Both are context managers: leaving the ``with`` block, normally, by an exception or by Ctrl-C,
 releases the video (a playable file of the frames written) and writes a complete JSON file of
-the frames done. The JSON format itself lives in :mod:`pavenet_sdk.data.posetrack`; this
-module only turns :class:`FrameResult` objects into :class:`~pavenet_sdk.data.types.Frame`
-objects in the result's own joint layout.
+the frames done. The JSON formats themselves live in :mod:`pavenet_sdk.data.posetrack` and
+:mod:`pavenet_sdk.data.coco`; this module only turns :class:`FrameResult` objects into
+:class:`~pavenet_sdk.data.types.Frame` objects in the result's own joint layout.
 """
 
 from __future__ import annotations
@@ -147,3 +147,59 @@ class PoseTrackJsonWriter:
         if self._out is None:
             self._out = PoseTrack18Writer(self.path, self.video_name, scores=True)
         self._out.close()
+
+
+class CocoJsonWriter:
+    """The results of one video as a COCO keypoints file (video and frame ids, per-joint
+    ``keypoint_scores``, person ``score``, ``track_id``), in the results' own layout.
+
+    Results are kept as poses (not pixels) and the file is written atomically when the writer
+    closes, so leaving the ``with`` block for any reason leaves the frames done.
+    """
+
+    def __init__(self, path: str | Path, video_name: str) -> None:
+        self.path = Path(path)
+        self.video_name = video_name
+        self._frames: list[Frame] = []
+        self._layout = None
+        self._closed = False
+
+    def __enter__(self) -> CocoJsonWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def add(self, result: FrameResult) -> None:
+        """Append the result of the next frame."""
+        if self._closed:
+            raise ValueError(f"{self.path}: the writer is closed")
+        if self._layout is None:
+            self._layout = result.layout
+        elif result.layout != self._layout:
+            raise ValueError(
+                f"{self.path}: result in layout {result.layout.name!r} after results in "
+                f"{self._layout.name!r}"
+            )
+        self._frames.append(
+            result_to_frame(result, f"{self.video_name}/{result.frame_index:06d}.jpg")
+        )
+
+    def close(self) -> None:
+        """Write the file (no images when no result came); safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        from pavenet_sdk.data.coco import write_coco_keypoints
+
+        layout = self._layout or "coco-17"
+        write_coco_keypoints(self.path, [Sequence(self.video_name, self._frames)], layout)
+
+
+#: ``pavenet run --json-format`` -> writer class
+JSON_WRITERS = {"posetrack": PoseTrackJsonWriter, "coco": CocoJsonWriter}
