@@ -19,7 +19,7 @@ from pavenet_sdk.data.transforms import (
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.data.windows import (
     MIN_AREA,
-    PoseTrackWindows,
+    SequenceWindows,
     collate_windows,
     make_window,
     window_indices,
@@ -63,12 +63,41 @@ def test_dataset_boundary_replication_and_labelled_items():
     def load(frame: Frame) -> np.ndarray:
         return np.full((30, 40, 3), 20 * frame.index, np.uint8)
 
-    ds = PoseTrackWindows([seq], T=2, input_size=(24, 32), augment=None, image_loader=load)
+    ds = SequenceWindows([seq], T=2, input_size=(24, 32), augment=None, image_loader=load)
     assert len(ds) == 3  # labelled frames 0, 1, 3
     levels = [[round(float(_brightness(img)[0, 0])) for img in ds[i].images] for i in range(3)]
     assert levels == [[0, 0, 0, 20, 40], [0, 0, 20, 40, 60], [20, 40, 60, 60, 60]]
     with pytest.raises(IndexError):
         ds[3]
+
+
+def test_composite_edits_the_window_before_the_transform():
+    """The hook sees every frame of the window and the centre persons once, before the one
+    transform of the window; its edits reach every frame and the targets."""
+    seq = Sequence("clip", [Frame(k, "", True, [_person(np.full((15, 2), 10.0 + k))])
+                            for k in range(3)])  # fmt: skip
+    calls = []
+
+    def add_square(frames, persons, rng):
+        calls.append((len(frames), [p.keypoints[0, 0] for p in persons]))
+        out = [f.copy() for f in frames]
+        for f in out:
+            f[20:30, 20:30] = 255
+        return out, [*persons, _person(np.full((15, 2), 25.0), track_id=9)]
+
+    black = np.zeros((40, 40, 3), np.uint8)
+    ds = SequenceWindows([seq], 1, 40, AugmentConfig(flip=0.0, **GEOMETRY_ONLY), seed=3,
+                         image_loader=lambda f: black, composite=add_square)  # fmt: skip
+    s = ds[1]
+    assert calls == [(3, [11.0])]  # 3 frames, the centre frame's person
+    assert s.track_ids.tolist() == [0, 9]
+    for f in range(3):  # one transform: the square lands on the same pixels in every frame
+        np.testing.assert_array_equal(s.images[f], s.images[1])
+    bright = _brightness(s.images[1]) > 128
+    x, y = np.round(s.keypoints[1, 0] * 40 - 0.5).astype(int)
+    assert bright.any() and bright[y, x]  # the added person's joint follows the warp
+    again = ds[1]  # the same draws: the hook and the transform share the window's rng
+    np.testing.assert_array_equal(again.images, s.images)
 
 
 def test_letterbox_is_the_runtime_convention():
@@ -213,7 +242,7 @@ def test_augmentation_is_reproducible_per_epoch():
     seq = Sequence("000001_bonn_test", [Frame(k, "", True, [_person(np.full((15, 2), 40.0))])
                                         for k in range(3)])  # fmt: skip
     frame = np.random.default_rng(0).integers(0, 256, size=(80, 80, 3), dtype=np.uint8)
-    ds = PoseTrackWindows([seq], 1, 64, AugmentConfig(), seed=5, image_loader=lambda f: frame)
+    ds = SequenceWindows([seq], 1, 64, AugmentConfig(), seed=5, image_loader=lambda f: frame)
     a, b = ds[1], ds[1]
     np.testing.assert_array_equal(a.images, b.images)
     ds.set_epoch(1)
@@ -256,7 +285,7 @@ def test_real_posetrack_windows():
     from pavenet_sdk.data.posetrack import load_posetrack
 
     seqs = load_posetrack(_shared() / "annotations" / "val")
-    ds = PoseTrackWindows(seqs, T=1, input_size=(192, 256), augment=None)
+    ds = SequenceWindows(seqs, T=1, input_size=(192, 256), augment=None)
     s = ds[2]  # 012834: 11 people in a 1920x1080 frame
     assert s.images.shape == (3, 3, 192, 256)
     np.testing.assert_array_equal(s.images[0], s.images[2])  # single-frame clip: replicated
@@ -266,7 +295,7 @@ def test_real_posetrack_windows():
     np.testing.assert_array_equal(s.visibility, (kps[..., 2] > 0) & inside)
     assert len(s.track_ids) == 11
     assert (s.keypoints >= 0).all() and (s.keypoints[..., 1] <= 144 / 192).all()
-    aug = PoseTrackWindows(seqs, T=1, input_size=(192, 256), augment=AugmentConfig(), seed=0)
+    aug = SequenceWindows(seqs, T=1, input_size=(192, 256), augment=AugmentConfig(), seed=0)
     assert aug[2].images.shape == (3, 3, 192, 256)
 
 

@@ -28,7 +28,10 @@ def test_shipped_configs_parse(path: Path) -> None:
     assert cfg.run.name == path.stem
     assert cfg.data.seed_range[1] <= cfg.eval.seed_start
     # the model part must resolve to a valid ModelConfig too
-    assert cfg.model_config().num_joints == 15
+    from pavenet_sdk.layouts import get_layout
+
+    mc = cfg.model_config()
+    assert mc.num_joints == get_layout(mc.layout).num_joints
 
 
 def test_defaults_and_overrides(tmp_path: Path) -> None:
@@ -81,11 +84,84 @@ def test_yaml_config(tmp_path: Path) -> None:
         ("[train]\nmax_steps = 5\n[data]\nframe_size = [1, 2, 3]", "data.frame_size"),
         ("[train]\nmax_steps = 5\n[data]\npersons = [3, 1]", "data.persons"),
         ("[train\nmax_steps = 5", "invalid TOML"),
+        ("[train]\nmax_steps = 5\n[data]\nholdout = ['a']", "data.holdout needs a file dataset"),
+        (
+            "[train]\nmax_steps = 5\n[data]\nkind = 'coco'\nroot = 'x'\nholdout = ['a', 'a']",
+            r"data.holdout lists \['a'\] more than once",
+        ),
+        (
+            "[train]\nmax_steps = 5\n[data]\nkind = 'coco'\nroot = 'x'\nsynthetic_share = 1.0",
+            r"data.synthetic_share must be in \[0, 1\)",
+        ),
+        (
+            "[train]\nmax_steps = 5\n[data]\nkind = 'coco'\nroot = 'x'\nsynthetic_preset = 'x'",
+            "data.synthetic_preset must be one of",
+        ),
+        ("[train]\nmax_steps = 5\n[data]\nsynthetic_share = 0.1", "needs a file dataset"),
+        ("[train]\nmax_steps = 5\n[data.paste]\nlabels = 'p'", "data.paste.labels needs a file"),
+        ("[train]\nmax_steps = 5\n[data.paste]\nmasks = 'coco'", "data.paste.masks must be"),
+        ("[train]\nmax_steps = 5\n[data.paste]\nprobability = 1.5", "data.paste.probability"),
+        ("[train]\nmax_steps = 5\n[data.paste]\ncount = [3, 1]", "data.paste.count must be"),
+        (
+            "[train]\nmax_steps = 5\n[data.paste]\nlabel = 'p'",
+            "unknown config field 'data.paste.label'",
+        ),
+        ("[train]\nmax_steps = 5\n[eval]\nsequences = ['a']", "eval.sequences needs eval.labels"),
+        ("[train]\nmax_steps = 5\n[eval]\nframes_per_clip = -1", "eval.frames_per_clip"),
+        (
+            "[train]\nmax_steps = 5\n[data]\nkind = 'coco'\nroot = 'l'\n[eval]\nlabels = 'l'",
+            "name the held-out clips",
+        ),
+        (
+            "[train]\nmax_steps = 5\n[data]\nkind = 'coco'\nroot = 'l'\nholdout = ['a']\n"
+            "[eval]\nlabels = 'l/'\nsequences = ['a', 'b']",
+            r"eval.sequences \['b'\] are training clips: add them to data.holdout",
+        ),
     ],
 )
 def test_invalid_configs(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         load_config(_write(tmp_path, text))
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    text = """
+[train]
+max_steps = 1
+[model]
+init_from = "../runs/a/last.pt"
+backbone_init = "/abs/movenet.onnx"
+[data]
+kind = "coco"
+root = "../data/labels"
+holdout = ["clip"]
+[data.paste]
+labels = "~/pennfudan"
+[eval]
+labels = "../data/labels"
+sequences = ["clip"]
+"""
+    cfg = load_config(_write(folder, text))
+    assert cfg.model.init_from == str(tmp_path / "runs" / "a" / "last.pt")
+    assert cfg.model.backbone_init == "/abs/movenet.onnx"
+    assert cfg.data.root == cfg.eval.labels == str(tmp_path / "data" / "labels")
+    assert cfg.data.paste.labels == str(Path("~/pennfudan").expanduser())
+    assert cfg.data.image_root == cfg.data.paste.mask_dir == ""  # empty stays empty
+    # values given on the command line are relative to the current directory
+    cli = load_config(folder / "run.toml", {"model": {"init_from": "runs/b.pt"}})
+    assert cli.model.init_from == "runs/b.pt"
+
+
+def test_paste_section_is_a_paste_config() -> None:
+    from pavenet_sdk.data.copy_paste import PasteConfig
+
+    paste = {"labels": "p", "count": [2, 4], "max_drift": 0.0}
+    data = {"kind": "coco", "root": "x", "paste": paste}
+    cfg = TrainConfig.from_dict({"train": {"max_steps": 1}, "data": data})
+    assert cfg.data.paste.paste_config() == PasteConfig(count=(2, 4), max_drift=0.0)
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 
 def test_unknown_model_override_is_rejected(tmp_path: Path) -> None:
@@ -176,8 +252,11 @@ def test_every_config_key_is_documented() -> None:
     from dataclasses import fields
     from typing import get_type_hints
 
+    from pavenet_sdk.train.config import PasteSection
+
     doc = (CONFIGS.parent / "docs" / "training.md").read_text()
-    for section, section_type in get_type_hints(TrainConfig).items():
+    sections = [*get_type_hints(TrainConfig).items(), ("data.paste", PasteSection)]
+    for section, section_type in sections:
         for key in fields(section_type):
             name = f"{section}.{key.name}"  # "`section.key`" or "`key`" in a grouped row
             assert f"`{name}`" in doc or f"`{key.name}`" in doc, f"{name} is not in training.md"

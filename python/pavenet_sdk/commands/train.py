@@ -72,7 +72,7 @@ def main(args: argparse.Namespace) -> int:
         best = summary["best_map"]
         print(
             f"trained {summary['steps_this_run']} steps (total {summary['steps']}) in "
-            f"{summary['elapsed_s'] / 60:.1f} min; best held-out mAP "
+            f"{summary['elapsed_s'] / 60:.1f} min; best held-out {summary['best_metric']} "
             f"{'n/a' if best is None else f'{best:.1f}'}; run directory {out}"
         )
     return 0

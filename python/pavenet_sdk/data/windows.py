@@ -23,7 +23,20 @@ from pavenet_sdk.data.transforms import (
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.layouts import DEFAULT_LAYOUT, JointLayout, get_layout
 
-__all__ = ["PoseTrackWindows", "WindowSample", "collate_windows", "make_window", "window_indices"]
+__all__ = [
+    "Composite",
+    "SequenceWindows",
+    "WindowSample",
+    "collate_windows",
+    "make_window",
+    "window_indices",
+]
+
+Composite = Callable[
+    [list[np.ndarray], list[Person], np.random.Generator], tuple[list[np.ndarray], list[Person]]
+]
+"""A window-level edit (e.g. copy-paste of segmented people): (frames, centre persons, rng) ->
+new frames and persons. It must not modify its inputs."""
 
 MIN_AREA = 1e-4  # floor of the normalised OKS area (one visible joint has a zero-size box)
 AREA_FACTOR = 0.53  # box area -> segment-free "object area", as xtcocotools' use_area=False
@@ -144,26 +157,33 @@ def _imread(frame: Frame) -> np.ndarray:
     return image
 
 
-class PoseTrackWindows:
-    """Map-style dataset: item i = the window around the i-th labelled frame.
+class SequenceWindows:
+    """Map-style dataset over any labelled sequences: item i = the window around the i-th
+    labelled frame.
 
-    Frames t-T .. t+T are read (ends replicated), augmented with one transform per window.
-    Augmentation draws come from ``np.random.default_rng([seed, epoch, i])`` so runs repeat
-    (``seed=None``: fresh entropy); call :meth:`set_epoch` each pass.
+    Frames t-T .. t+T are read (ends replicated), optionally edited by ``composite`` (the
+    same edit for every frame of the window, before the transform), then augmented with one
+    transform per window. The random draws of both come from
+    ``np.random.default_rng([seed, epoch, i])`` so runs repeat (``seed=None``: fresh entropy);
+    call :meth:`set_epoch` each pass.
 
     Args:
-        sequences: from :func:`pavenet_sdk.data.posetrack.load_posetrack`.
+        sequences: e.g. from :func:`pavenet_sdk.data.posetrack.load_posetrack` or
+            :func:`pavenet_sdk.data.coco.read_coco_keypoints` (a still image is a one-frame
+            sequence: its window repeats it).
         T: frames on each side of the centre (F = 2T + 1).
         input_size: (in_h, in_w) model input px.
         augment: :class:`AugmentConfig`, a mapping of its fields, or None (letterbox only).
         image_loader: Frame -> (H, W, 3) uint8 BGR; default reads ``frame.image_path``.
         layout: joint layout of the sequences' persons.
+        composite: optional :data:`Composite` applied to the window's frames and the centre
+            frame's persons before the transform (e.g. pasted people).
     """
 
     def __init__(
         self, sequences: list[Sequence], T: int, input_size, augment=None, *,
         seed: int | None = 0, image_loader: Callable[[Frame], np.ndarray] | None = None,
-        layout: str | JointLayout = DEFAULT_LAYOUT,
+        layout: str | JointLayout = DEFAULT_LAYOUT, composite: Composite | None = None,
     ) -> None:  # fmt: skip
         if int(T) < 0:
             raise ValueError(f"T must be >= 0, got {T}")
@@ -172,6 +192,7 @@ class PoseTrackWindows:
         self.layout = get_layout(layout)
         self.seed, self.epoch = seed, 0
         self.image_loader = image_loader or _imread
+        self.composite = composite
         self.items = [(s, t) for s, seq in enumerate(self.sequences) for t in seq.labeled_indices]
 
     def set_epoch(self, epoch: int) -> None:
@@ -189,8 +210,10 @@ class PoseTrackWindows:
         cache = {k: self.image_loader(frames[k]) for k in sorted(set(idx))}
         seed = None if self.seed is None else [int(self.seed), self.epoch, i % len(self)]
         rng = np.random.default_rng(seed)
-        return make_window([cache[k] for k in idx], frames[t].persons, self.input_size,
-                           self.augment, rng, self.layout)  # fmt: skip
+        images, persons = [cache[k] for k in idx], list(frames[t].persons)
+        if self.composite is not None:
+            images, persons = self.composite(images, persons, rng)
+        return make_window(images, persons, self.input_size, self.augment, rng, self.layout)
 
 
 def collate_windows(samples: list[WindowSample]) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:

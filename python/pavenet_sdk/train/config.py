@@ -3,16 +3,23 @@
 Sections (every key optional unless noted; see ``docs/training.md`` for the reference)::
 
     [run]      name, seed, device, amp, threads
-    [model]    preset, init_from, freeze_neighbor_encoder, [model.overrides] (dotted keys ok,
-               e.g. layout = "coco-17")
-    [data]     kind = "synthetic" | "posetrack" | "coco", batch_size, num_workers, per-kind keys
+    [model]    preset, init_from, backbone_init, freeze_neighbor_encoder, [model.overrides]
+               (dotted keys ok, e.g. layout = "coco-17")
+    [data]     kind = "synthetic" | "posetrack" | "coco", batch_size, num_workers, per-kind keys,
+               holdout, synthetic_share, synthetic_preset
+    [data.paste] labels, masks, mask_dir, probability, count, height, max_drift, feather,
+               train_stills (copy-paste composites)
     [augment]  enabled and every field of ``pavenet_sdk.data.transforms.AugmentConfig``: flip,
                rotate, rotate_prob, scale, translate, photometric, photometric_prob,
                brightness, contrast, saturation, hue
     [optim]    lr, lr multipliers, weight_decay, grad_clip, accumulate, warmup_steps, schedule
     [train]    max_steps | epochs, time_budget_min, log_interval
-    [eval]     interval, presets, videos, frames, seed_start, frame_size
+    [eval]     interval, presets, videos, frames, seed_start, frame_size (synthetic clips);
+               labels, sequences, frames_per_clip (real labelled clips)
     [checkpoint] interval, keep_last
+
+Relative paths in a config file (``PATH_KEYS``) are resolved against the folder of that file;
+paths given as overrides (the command line's ``--set``) against the current directory.
 
 Parsing, unknown-key errors and dotted replacement come from :mod:`pavenet_sdk.config`. This
 module imports no torch so configs can be validated anywhere.
@@ -20,11 +27,13 @@ module imports no torch so configs can be validated anywhere.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pavenet_sdk import config as dataclass_config
+from pavenet_sdk.data.copy_paste import PasteConfig
 from pavenet_sdk.data.transforms import AugmentConfig
 
 HELD_OUT_SEED_START = 10**9  # evaluation clips use seeds >= this; training seeds stay below
@@ -33,6 +42,17 @@ AMP_MODES = ("auto", "none", "bf16", "fp16")
 SCHEDULES = ("cosine", "step", "constant")
 DATA_KINDS = ("synthetic", "posetrack", "coco")
 FILE_KINDS = ("posetrack", "coco")  # finite datasets read from disk
+PASTE_MASKS = ("pennfudan",)  # instance-mask conventions of [data.paste]
+# config keys holding paths: relative ones in a file resolve against the file's folder
+PATH_KEYS = (
+    ("model", "init_from"),
+    ("model", "backbone_init"),
+    ("data", "root"),
+    ("data", "image_root"),
+    ("data", "paste", "labels"),
+    ("data", "paste", "mask_dir"),
+    ("eval", "labels"),
+)
 
 
 @dataclass(frozen=True)
@@ -52,17 +72,51 @@ class ModelSection:
     """preset + dotted ``overrides`` of :class:`pavenet_sdk.model.ModelConfig` fields.
 
     init_from: checkpoint whose tensors with matching names and shapes initialise the model.
+    backbone_init: a MoveNet ONNX file (or its converted ``.pt``) whose feature-extractor
+    weights are loaded (strictly) into a ``movenet`` backbone before ``init_from``.
     freeze_neighbor_encoder: run backbone + encoder of the non-centre frames without gradients.
     """
 
     preset: str = "tiny"
     overrides: dict[str, Any] = field(default_factory=dict)
     init_from: str = ""
+    backbone_init: str = ""
     freeze_neighbor_encoder: bool = True
 
     def __post_init__(self) -> None:
         # nested tables ({"encoder": {"num_layers": 1}}) become dotted keys
         object.__setattr__(self, "overrides", _flatten(self.overrides))
+
+
+@dataclass(frozen=True)
+class PasteSection(PasteConfig):
+    """Copy-paste composites on file windows: people cut out of ``labels`` (a COCO keypoints
+    file or folder, e.g. teacher labels of the Penn-Fudan photos) by their instance masks are
+    pasted into a window with ``probability``; ``count``, ``height``, ``max_drift`` and
+    ``feather`` as :class:`~pavenet_sdk.data.copy_paste.PasteConfig`.
+
+    masks: the mask convention, "pennfudan": image ``X.<ext>`` has ``X_mask.png`` (pixel value
+    i = person i) in ``mask_dir``, or in ``../masks/`` next to the image when ``mask_dir`` is
+    empty (the Penn-Fudan folder layout).
+    train_stills: also train on the ``labels`` images as ordinary stills (default: their label
+    files are left out of ``data.root``).
+    """
+
+    labels: str = ""
+    masks: str = "pennfudan"
+    mask_dir: str = ""
+    probability: float = 0.5
+    train_stills: bool = False
+
+    def __post_init__(self) -> None:
+        try:
+            super().__post_init__()
+        except ValueError as exc:
+            raise ValueError(f"data.paste.{exc}") from None
+
+    def paste_config(self) -> PasteConfig:
+        """The :class:`PasteConfig` of these settings."""
+        return PasteConfig(self.count, self.height, self.max_drift, self.feather)
 
 
 @dataclass(frozen=True)
@@ -72,8 +126,14 @@ class DataSection:
     synthetic: clips generated on the fly from seeds in ``[seed_range[0], seed_range[1])``
     (``preset``, ``frame_size``, ``persons``: None keeps the preset's range).
     posetrack: ``root`` the dataset folder (annotations in ``root/annotations/<split>/``) or
-    one JSON file. coco: ``root`` a COCO keypoints JSON file, ``image_root`` the folder its
-    ``file_name`` entries are relative to (default: the JSON's folder).
+    one JSON file. coco: ``root`` a COCO keypoints JSON file or a folder of them (what
+    ``pavenet label`` writes), ``image_root`` the folder their ``file_name`` entries are
+    relative to (default: each JSON's folder).
+
+    File kinds also take ``holdout`` (sequence names left out of training: whole clips, for
+    validation), ``paste`` (copy-paste composites) and ``synthetic_share`` (that fraction of
+    the windows generated on the fly from ``synthetic_preset``, with ``frame_size``,
+    ``persons`` and ``seed_range``).
     """
 
     kind: str = "synthetic"
@@ -86,6 +146,10 @@ class DataSection:
     root: str = ""
     split: str = "train"
     image_root: str = ""
+    holdout: tuple[str, ...] = ()
+    synthetic_share: float = 0.0
+    synthetic_preset: str = "occlusion"
+    paste: PasteSection = field(default_factory=PasteSection)
 
 
 @dataclass(frozen=True)
@@ -142,8 +206,13 @@ class TrainSection:
 
 @dataclass(frozen=True)
 class EvalSection:
-    """Periodic held-out evaluation on synthetic clips with seeds >= ``seed_start``
-    (``interval`` 0 = only at the end)."""
+    """Periodic held-out evaluation (``interval`` 0 = only at the end).
+
+    Synthetic: ``videos`` clips of ``frames`` frames per preset, seeds >= ``seed_start``
+    (``videos`` 0 = none). Real: the clips ``sequences`` (default: every one) of the COCO
+    keypoints file or folder ``labels``, at most ``frames_per_clip`` consecutive frames each
+    (0 = all), scored by OKS AP over the limb joints; when set, ``best.pt`` follows its AP.
+    """
 
     interval: int = 500
     presets: tuple[str, ...] = ("mixed",)
@@ -151,6 +220,9 @@ class EvalSection:
     frames: int = 8
     seed_start: int = HELD_OUT_SEED_START
     frame_size: tuple[int, int] = (320, 240)
+    labels: str = ""
+    sequences: tuple[str, ...] = ()
+    frames_per_clip: int = 20
 
 
 @dataclass(frozen=True)
@@ -252,7 +324,9 @@ def validate(cfg: TrainConfig) -> None:
     if d.kind == "posetrack":
         _require(bool(d.root), "data.root (the PoseTrack folder) is required for posetrack")
     if d.kind == "coco":
-        _require(bool(d.root), "data.root (the COCO keypoints JSON file) is required for coco")
+        _require(bool(d.root), "data.root (a COCO keypoints JSON file or folder) is required "
+                 "for coco")  # fmt: skip
+    _validate_data_extras(d)
     _require(o.lr > 0, f"optim.lr must be > 0, got {o.lr}")
     for k in (
         "backbone_lr_mult",
@@ -298,6 +372,71 @@ def validate(cfg: TrainConfig) -> None:
         len(e.frame_size) == 2 and min(e.frame_size) >= 32,
         f"eval.frame_size must be [w, h] >= 32 px, got {list(e.frame_size)}",
     )
+    _validate_real_eval(e, d)
+
+
+def _synthetic_presets() -> tuple[str, ...]:
+    from pavenet_sdk.data.synth.presets import PRESETS
+
+    return tuple(PRESETS)
+
+
+def _duplicates(names: tuple[str, ...]) -> list[str]:
+    return sorted({n for n in names if names.count(n) > 1})
+
+
+def _validate_data_extras(d: DataSection) -> None:
+    """holdout, synthetic share and copy-paste: file datasets only, values in range."""
+    p = d.paste
+    for key, used in (("holdout", bool(d.holdout)), ("synthetic_share", d.synthetic_share > 0),
+                      ("paste.labels", bool(p.labels))):  # fmt: skip
+        _require(
+            not used or d.kind in FILE_KINDS,
+            f"data.{key} needs a file dataset (data.kind in {FILE_KINDS}), not {d.kind!r}",
+        )
+    _require(all(d.holdout), "data.holdout names must not be empty")
+    dup = _duplicates(d.holdout)
+    _require(not dup, f"data.holdout lists {dup} more than once")
+    _require(
+        0 <= d.synthetic_share < 1,
+        f"data.synthetic_share must be in [0, 1), got {d.synthetic_share}",
+    )
+    presets = _synthetic_presets()
+    _require(
+        d.synthetic_preset in presets,
+        f"data.synthetic_preset must be one of {presets}, got {d.synthetic_preset!r}",
+    )
+    _require(p.masks in PASTE_MASKS, f"data.paste.masks must be one of {PASTE_MASKS}, "
+             f"got {p.masks!r}")  # fmt: skip
+    _require(
+        0 <= p.probability <= 1,
+        f"data.paste.probability must be in [0, 1], got {p.probability}",
+    )
+    _require(p.max_drift >= 0, f"data.paste.max_drift must be >= 0, got {p.max_drift}")
+    _require(p.feather >= 0, f"data.paste.feather must be >= 0, got {p.feather}")
+
+
+def _same_path(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def _validate_real_eval(e: EvalSection, d: DataSection) -> None:
+    """Real-clip evaluation: names distinct, and never on clips the run trains on."""
+    _require(e.frames_per_clip >= 0, f"eval.frames_per_clip must be >= 0, got {e.frames_per_clip}")
+    _require(not e.sequences or bool(e.labels), "eval.sequences needs eval.labels")
+    dup = _duplicates(e.sequences)
+    _require(not dup, f"eval.sequences lists {dup} more than once")
+    if d.kind == "coco" and _same_path(e.labels, d.root):
+        _require(
+            bool(e.sequences),
+            "eval.labels is the training data (data.root): name the held-out clips in "
+            "eval.sequences (and data.holdout)",
+        )
+        trained = [n for n in e.sequences if n not in d.holdout]
+        _require(
+            not trained,
+            f"eval.sequences {trained} are training clips: add them to data.holdout",
+        )
 
 
 def deep_update(base: dict[str, Any], changes: dict[str, Any]) -> None:
@@ -332,13 +471,29 @@ def parse_assignment(text: str) -> dict[str, Any]:
     return out
 
 
+def resolve_paths(data: dict[str, Any], base: str | Path) -> None:
+    """Make the relative paths of ``PATH_KEYS`` in a raw config dict absolute against
+    ``base``, in place (``~`` expanded; empty values and other keys untouched)."""
+    base = Path(base)
+    for keys in PATH_KEYS:
+        node: Any = data
+        for key in keys[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        value = node.get(keys[-1]) if isinstance(node, dict) else None
+        if isinstance(value, str) and value:
+            path = os.path.expanduser(value)
+            node[keys[-1]] = path if os.path.isabs(path) else os.path.normpath(base / path)
+
+
 def load_config(
     path: str | Path, overrides: dict[str, dict[str, Any]] | None = None
 ) -> TrainConfig:
     """Read a ``.toml`` (or ``.yaml``/``.yml`` with pyyaml) run config.
 
     overrides: nested {section: {key: value}} merged into the file's tables (command line).
-    ``run.name`` defaults to the file stem.
+    ``run.name`` defaults to the file stem. Relative paths written in the file (``PATH_KEYS``)
+    resolve against the file's folder; those in ``overrides`` stay as given (relative to the
+    current directory).
     """
     path = Path(path)
     if not path.is_file():
@@ -363,6 +518,7 @@ def load_config(
         raise ValueError(f"{path}: unsupported config type {path.suffix!r} (use .toml or .yaml)")
     if not isinstance(data, dict):
         raise ValueError(f"{path}: the top level must be a table of sections")
+    resolve_paths(data, path.resolve().parent)
     deep_update(data, overrides or {})
     data.setdefault("run", {}).setdefault("name", path.stem)
     try:

@@ -1,5 +1,7 @@
 """The trainer: AdamW + warm-up/cosine, grad clipping and accumulation, AMP on CUDA, DDP,
-periodic held-out evaluation, checkpoints (``last.pt``, ``best.pt``), metrics and a plot.
+periodic held-out evaluation (synthetic clips and/or real labelled clips), checkpoints
+(``last.pt``, ``best.pt``: best ``real/AP`` when real clips are evaluated, else best synthetic
+``mAP``), metrics (losses, ``windows_per_s``) and a plot.
 
 Output directory layout::
 
@@ -39,9 +41,12 @@ from pavenet_sdk.train.state import (
 )
 from pavenet_sdk.train.steps import TrainingForward, amp_dtype
 
+REAL_COLUMNS = ("AP", "AP50", "AP75", "AR")  # logged as real/<column>, percent
+
 
 class Trainer:
-    """One training run. ``run()`` returns the final summary (steps, time, last/best mAP).
+    """One training run. ``run()`` returns the final summary (steps, time, last evaluation,
+    ``best_metric`` and its best value ``best_map``).
 
     cfg: the run config. out_dir: run directory. resume: checkpoint to continue from.
     max_steps: overrides ``train.max_steps``. threads: torch intra-op threads per process.
@@ -61,6 +66,7 @@ class Trainer:
         if self.threads < 1:
             raise ValueError(f"threads must be >= 1, got {self.threads}")
         self.progress = progress
+        self.best_metric = "real/AP" if cfg.eval.labels else "mAP"
 
     # ---- setup: one step each ------------------------------------------------------------
     def _setup(self, info: DistInfo) -> None:
@@ -68,19 +74,24 @@ class Trainer:
         optimiser, DDP wrapper, data, held-out clips."""
         self._seed(info)
         self.model_config = self.cfg.model_config()
+        self._check_backbone_init()
         payload = self._resume_payload()
         self._build_model(info)
         self.step, self.elapsed, self.best_map = 0, 0.0, None
         if payload is not None:
-            self._restore_model(payload)
-        elif self.cfg.model.init_from:
-            self._init_from(self.cfg.model.init_from)
+            self._restore_model(payload)  # every weight from the checkpoint
+        else:
+            if self.cfg.model.backbone_init:
+                self._init_backbone(self.cfg.model.backbone_init)
+            if self.cfg.model.init_from:
+                self._init_from(self.cfg.model.init_from)
         self._build_optimizer(info)
         if payload is not None:
             self._restore_optimizer(payload)
         self._wrap_distributed(info)
         self._build_data(info)
         self.held_out = self._held_out() if info.is_main and self.cfg.eval.videos else {}
+        self.real_clips = self._real_clips() if info.is_main and self.cfg.eval.labels else []
 
     def _seed(self, info: DistInfo) -> None:
         """Seed torch and numpy, differently on every rank."""
@@ -116,6 +127,30 @@ class Trainer:
         self.step = int(payload.get("step", 0))
         self.elapsed = float((payload.get("scheduler") or {}).get("elapsed_s", 0.0))
         self.best_map = payload.get("best_map")
+
+    def _check_backbone_init(self) -> None:
+        """``model.backbone_init`` needs a MoveNet backbone (checked before any work)."""
+        kind = self.model_config.backbone.type
+        if self.cfg.model.backbone_init and kind != "movenet":
+            raise ValueError(
+                f"model.backbone_init loads MoveNet weights, but preset "
+                f"{self.cfg.model.preset!r} has a {kind!r} backbone (use e.g. preset 'small')"
+            )
+
+    def _init_backbone(self, path: str) -> None:
+        """MoveNet feature-extractor weights (ONNX or converted .pt) into the backbone, strictly."""
+        from pavenet_sdk.model.movenet_weights import load_extractor
+
+        extractor = load_extractor(path)
+        want = self.model_config.backbone.width_multiplier
+        if extractor.width_multiplier != want:
+            raise ValueError(
+                f"model.backbone_init {path}: MoveNet width multiplier "
+                f"{extractor.width_multiplier:g}, the model's backbone has {want:g}"
+            )
+        self.model.backbone.load_state_dict(extractor.state_dict, strict=True)
+        n = len(extractor.state_dict)
+        self.log_text(f"backbone_init {path}: {n} backbone tensors loaded")
 
     def _init_from(self, path: str) -> None:
         """Tensors of another checkpoint that match by name and shape (and its RLE flows)."""
@@ -157,7 +192,7 @@ class Trainer:
         self.total_steps = cfg.train.max_steps
         if cfg.train.epochs:
             self.total_steps = cfg.train.epochs * max(1, len(self.loader) // cfg.optim.accumulate)
-        self.images_per_step = cfg.data.batch_size * cfg.optim.accumulate * info.world_size
+        self.windows_per_step = cfg.data.batch_size * cfg.optim.accumulate * info.world_size
 
     def _held_out(self) -> dict[str, list]:
         from pavenet_sdk.train.evaluate import held_out_clips
@@ -165,6 +200,12 @@ class Trainer:
         e = self.cfg.eval
         return {p: held_out_clips(p, e.videos, e.frames, e.seed_start, e.frame_size)
                 for p in e.presets}  # fmt: skip
+
+    def _real_clips(self) -> list:
+        from pavenet_sdk.train.evaluate import real_clips
+
+        e = self.cfg.eval
+        return real_clips(e.labels, e.sequences, e.frames_per_clip, self.model_config.layout)
 
     def log_text(self, message: str) -> None:
         if getattr(self, "info", None) is None or self.info.is_main:
@@ -232,17 +273,21 @@ class Trainer:
         return logs
 
     def _evaluate(self) -> dict[str, float]:
-        """Held-out AP per preset (rank 0); keys ``<preset>/<column>`` plus ``mAP`` (mean of the
-        presets' ``mean``)."""
+        """Held-out scores (rank 0), in percent. Synthetic clips: ``<preset>/<column>`` and
+        ``mAP`` (mean of the presets' ``mean``); real clips: ``real/AP``, ``real/AP50``,
+        ``real/AP75``, ``real/AR`` (OKS over the limb joints)."""
         from pavenet_sdk.eval import TABLE_COLUMNS
-        from pavenet_sdk.train.evaluate import evaluate_clips
+        from pavenet_sdk.train.evaluate import evaluate_clips, evaluate_real
 
         row: dict[str, float] = {}
         for preset, clips in self.held_out.items():
             result = evaluate_clips(self.model, clips)
             row.update({f"{preset}/{c}": float(result[c]) for c in TABLE_COLUMNS})
-        means = [row[f"{p}/mean"] for p in self.held_out]
-        row["mAP"] = float(np.nanmean(means)) if means else float("nan")
+        if self.held_out:
+            row["mAP"] = float(np.nanmean([row[f"{p}/mean"] for p in self.held_out]))
+        if self.real_clips:
+            result = evaluate_real(self.model, self.real_clips)
+            row.update({f"real/{c}": 100.0 * result[c] for c in REAL_COLUMNS})
         return row
 
     def _checkpoint(self, name: str) -> Path:
@@ -255,19 +300,19 @@ class Trainer:
     def _periodic(self, metrics: MetricsLog, final: bool) -> None:
         """Evaluation, checkpoints and the plot, on rank 0, at their intervals and at the end."""
         e, c = self.cfg.eval, self.cfg.checkpoint
-        if self.held_out and (final or (e.interval and self.step % e.interval == 0)):
+        evaluate = bool(self.held_out or self.real_clips)
+        if evaluate and (final or (e.interval and self.step % e.interval == 0)):
             t0 = time.perf_counter()
             row = self._evaluate()
             metrics.append({"kind": "eval", "step": self.step, "elapsed_s": round(self.elapsed, 1),
                             "eval_s": round(time.perf_counter() - t0, 1), **row})  # fmt: skip
+            shown = [k for k in row if k.endswith("mean") or k == "mAP" or k.startswith("real/")]
             self.log_text(
-                f"step {self.step}: held-out "
-                + ", ".join(
-                    f"{k} {v:.1f}" for k, v in row.items() if k.endswith("mean") or k == "mAP"
-                )
+                f"step {self.step}: held-out " + ", ".join(f"{k} {row[k]:.1f}" for k in shown)
             )
-            if math.isfinite(row["mAP"]) and (self.best_map is None or row["mAP"] > self.best_map):
-                self.best_map = row["mAP"]
+            score = row.get(self.best_metric, math.nan)
+            if math.isfinite(score) and (self.best_map is None or score > self.best_map):
+                self.best_map = score
                 self._checkpoint("best.pt")
         if final or (c.interval and self.step % c.interval == 0):
             self._checkpoint("last.pt")
@@ -309,26 +354,27 @@ class Trainer:
         )
         batches = self._batches()
         window: dict[str, float] = {}
-        window_steps, t_window = 0, time.perf_counter()
+        window_steps, window_s = 0, 0.0  # training time (data + step) since the last row
         while not broadcast_flag(self._done(), info):
             t0 = time.perf_counter()
             logs = self._train_step(batches)
             self.step += 1
-            self.elapsed += time.perf_counter() - t0
+            step_s = time.perf_counter() - t0
+            self.elapsed += step_s
             t0 = time.perf_counter()
             for k, v in logs.items():
                 window[k] = window.get(k, 0.0) + v
-            window_steps += 1
+            window_steps, window_s = window_steps + 1, window_s + step_s
             bar.update(1)
             if self.step % self.cfg.train.log_interval == 0 or self._done():
                 avg = all_reduce_mean({k: v / window_steps for k, v in window.items()}, info)
-                dt = (time.perf_counter() - t_window) / window_steps
-                avg.update(s_per_step=dt, images_per_s=self.images_per_step / dt)
+                dt = window_s / window_steps  # evaluation and checkpoints not included
+                avg.update(s_per_step=dt, windows_per_s=self.windows_per_step / dt)
                 bar.set_postfix({k: f"{avg[k]:.3g}" for k in avg if k.startswith("loss")})
                 if metrics is not None:
                     metrics.append({"kind": "train", "step": self.step,
                                     "elapsed_s": round(self.elapsed, 1), **avg})  # fmt: skip
-                window, window_steps, t_window = {}, 0, time.perf_counter()
+                window, window_steps, window_s = {}, 0, 0.0
             if info.is_main and not self._done():
                 self._periodic(metrics, final=False)
             # the time budget counts evaluation and checkpoint time too
@@ -340,5 +386,6 @@ class Trainer:
         last_eval = [r for r in (metrics.rows if metrics else []) if r["kind"] == "eval"]
         return {"steps": self.step, "steps_this_run": self.step - start_step,
                 "elapsed_s": self.elapsed, "best_map": self.best_map,
+                "best_metric": self.best_metric,
                 "last_eval": last_eval[-1] if last_eval else None,
                 "out_dir": str(self.out_dir)}  # fmt: skip

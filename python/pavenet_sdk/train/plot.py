@@ -1,4 +1,5 @@
-"""Training-curve figure: smoothed loss terms (left axis, log scale) and held-out mAP (right)."""
+"""Training-curve figure: smoothed loss terms (left axis, log scale) and held-out scores (right):
+the synthetic PoseTrack ``mAP`` and, for runs evaluated on real clips, ``real/AP``."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def plot_metrics(
     size: tuple[float, float] = (6.0, 3.6),
     dpi: int = 100,
 ) -> Path:
-    """Draw ``loss_keys`` of the train rows and every eval row's ``mAP`` against the step.
+    """Draw ``loss_keys`` of the train rows and every eval row's ``mAP`` / ``real/AP``.
 
     rows: metrics rows or a path to ``metrics.jsonl``. Returns the PNG path.
     """
@@ -40,7 +41,9 @@ def plot_metrics(
     if not isinstance(rows, list):
         rows = read_metrics(rows)
     train = [r for r in rows if r.get("kind") == "train"]
-    evals = [r for r in rows if r.get("kind") == "eval" and r.get("mAP") is not None]
+    scores = (("mAP", "o-", "tab:red"), ("real/AP", "s-", "tab:green"))
+    evals = [r for r in rows if r.get("kind") == "eval"
+             and any(r.get(k) is not None for k, _, _ in scores)]  # fmt: skip
     fig, ax = plt.subplots(figsize=size, dpi=dpi)
     positive = True
     for key in loss_keys:
@@ -57,16 +60,12 @@ def plot_metrics(
     handles, labels = ax.get_legend_handles_labels()
     if evals:
         ax2 = ax.twinx()
-        for key, style in (("mAP", "o-"),):
-            ax2.plot(
-                [r["step"] for r in evals],
-                [r[key] for r in evals],
-                style,
-                color="tab:red",
-                ms=3,
-                label=f"held-out {key}",
-            )
-        ax2.set_ylabel("held-out mAP (PoseTrack, %)")
+        for key, style, color in scores:
+            pts = [(r["step"], r[key]) for r in evals if r.get(key) is not None]
+            if pts:
+                steps, vals = zip(*pts, strict=True)
+                ax2.plot(steps, vals, style, color=color, ms=3, label=f"held-out {key}")
+        ax2.set_ylabel("held-out AP (%)")
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
     if handles:
