@@ -119,7 +119,7 @@ def run(mode: Mode) -> dict:
         "model": {
             "name": "tiny",
             "weights": weights,
-            "input_size_wh": list(est.input_resolution),
+            "input_size": list(est.input_resolution)[::-1],  # (h, w) as the other sections
             "backend": f"{est.backend_name} ({est.backend.precision})",
             "score_threshold": est.score_threshold,
             "frame_size_wh": list(mode.frame_size),

@@ -47,6 +47,8 @@ COMMANDS = {
     "import-official": "import_official",
     "doctor": "doctor",
     "label": "label",
+    "batch": "batch",
+    "watch": "watch",
 }
 
 PROG = "pavenet"

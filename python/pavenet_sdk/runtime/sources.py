@@ -1,4 +1,5 @@
-"""Frame sources: video files, cameras and folders of images, as (frame, timestamp) pairs."""
+"""Frame sources: video files, cameras, stream URLs and folders of images, as (frame,
+timestamp) pairs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import cv2
 import numpy as np
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,16 @@ def open_source(source: str | int | Path, fps: float | None = None) -> tuple[Ite
     """Open ``source`` and return an iterator of ``(frame_bgr uint8 HxWx3, timestamp_s)``.
 
     Args:
-        source: a video file, a camera index (int or digit string), a folder of images or one image.
+        source: a video file, a camera index (int or digit string), a stream URL (``rtsp://``,
+            ``http(s)://``, ...; read live, as a camera), a folder of images or one image.
         fps: frame rate for sources without timestamps (image folders); default 30.
+
+    Cameras and stream URLs are timestamped with a monotonic clock from the first frame.
     """
     if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
-        return _camera(int(source))
+        return _live(int(source), f"camera {source}")
+    if isinstance(source, str) and source.lower().startswith(STREAM_SCHEMES):
+        return _live(source, f"stream {source}")
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"source not found: {path}")
@@ -76,10 +83,10 @@ def _video(path: Path, fps: float | None) -> tuple[Iterator, SourceInfo]:
     return frames(), SourceInfo(rate, count)
 
 
-def _camera(index: int) -> tuple[Iterator, SourceInfo]:
-    capture = cv2.VideoCapture(index)
+def _live(source: int | str, what: str) -> tuple[Iterator, SourceInfo]:
+    capture = cv2.VideoCapture(source)
     if not capture.isOpened():
-        raise ValueError(f"cannot open camera {index}")
+        raise ValueError(f"cannot open {what}")
     rate = capture.get(cv2.CAP_PROP_FPS) or 30.0
 
     def frames() -> Iterator[tuple[np.ndarray, float]]:
