@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from manifests import TWO_JOINTS, valid_manifest
 from pavenet_sdk.runtime.estimator import Estimator
 from pavenet_sdk.runtime.package import (
     FORMAT_VERSION,
@@ -96,33 +97,7 @@ def _copy_package(src: Path, dst: Path, **manifest_changes) -> Path:
     return dst
 
 
-# the joint layout of _valid_manifest(): two joints, one limb
-LAYOUT = {"name": "two", "joints": ["a", "b"], "flip_pairs": [], "skeleton": [[0, 1]],
-          "sigmas": [0.05, 0.05]}  # fmt: skip
-
-
-def _valid_manifest() -> dict:
-    return {
-        "format_version": FORMAT_VERSION,
-        "name": "m",
-        "input_size": [64, 64],
-        "mean": [1.0, 2.0, 3.0],
-        "std": [4.0, 5.0, 6.0],
-        "color": "rgb",
-        "T": 1,
-        "num_joints": 2,
-        "joint_names": ["a", "b"],
-        "skeleton": [[0, 1]],
-        "layout": dict(LAYOUT),
-        "level_shapes": [[8, 8], [4, 4]],
-        "num_tokens": 80,
-        "d_model": 16,
-        "top_k": 5,
-        "formats": ["onnx"],
-        "model_config": {},
-    }
-
-
+# the joint layout of valid_manifest(): two joints, one limb
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=5),
     lambda inner: (
@@ -130,7 +105,7 @@ JSON = st.recursive(
     ),
     max_leaves=8,
 )
-FUZZED_KEYS = list(_valid_manifest())
+FUZZED_KEYS = list(valid_manifest())
 
 
 @settings(max_examples=300, deadline=None)
@@ -142,7 +117,7 @@ FUZZED_KEYS = list(_valid_manifest())
 )
 def test_manifest_fuzz_only_ever_raises_package_error(key, value, how, item):
     """Random JSON in any field, or in one item of a list field: valid or PackageError."""
-    manifest = _valid_manifest()
+    manifest = valid_manifest()
     if how == "drop" and key in manifest:
         del manifest[key]
     elif how == "replace_item" and isinstance(manifest.get(key), list) and manifest[key]:
@@ -170,12 +145,15 @@ def test_manifest_fuzz_only_ever_raises_package_error(key, value, how, item):
         ("input_size", [True, True]),
         ("joint_names", ["b", "a"]),
         ("skeleton", [[1, 0]]),
-        ("layout", dict(LAYOUT, joints=["a"], skeleton=[], sigmas=[0.1])),  # 1 joint, not 2
-        ("layout", dict(LAYOUT, sigmas=[0.1, -0.1])),
+        (
+            "layout",
+            dict(TWO_JOINTS.to_dict(), joints=["a"], skeleton=[], sigmas=[0.1]),
+        ),  # 1 joint, not 2
+        ("layout", dict(TWO_JOINTS.to_dict(), sigmas=[0.1, -0.1])),
     ],
 )
 def test_malformed_manifest_values_raise_package_error(key, value):
-    manifest = _valid_manifest()
+    manifest = valid_manifest()
     manifest[key] = value
     with pytest.raises(PackageError, match=key):
         validate_manifest(manifest)

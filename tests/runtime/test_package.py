@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from pavenet_sdk.layouts import JointLayout
+from manifests import TWO_JOINTS, valid_manifest
 from pavenet_sdk.runtime.package import (
     FORMAT_VERSION,
     PackageError,
@@ -19,43 +19,17 @@ from pavenet_sdk.runtime.package import (
     validate_manifest,
 )
 
-TWO_JOINTS = JointLayout("two", ("a", "b"), (), ((0, 1),), (0.05, 0.05))
-
-
-def _manifest(**overrides):
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "name": "m",
-        "input_size": [64, 64],
-        "mean": [0, 0, 0],
-        "std": [1, 1, 1],
-        "color": "rgb",
-        "T": 1,
-        "num_joints": 2,
-        "joint_names": ["a", "b"],
-        "skeleton": [[0, 1]],
-        "layout": TWO_JOINTS.to_dict(),
-        "level_shapes": [[8, 8], [4, 4]],
-        "num_tokens": 80,
-        "d_model": 16,
-        "top_k": 5,
-        "formats": ["onnx"],
-        "model_config": {},
-    }
-    manifest.update(overrides)
-    return manifest
-
 
 def _write_package(root, manifest=None, graphs=("encoder.onnx", "decoder.onnx")):
     root.mkdir(parents=True, exist_ok=True)
-    (root / "manifest.json").write_text(json.dumps(manifest or _manifest()))
+    (root / "manifest.json").write_text(json.dumps(manifest or valid_manifest()))
     for name in graphs:
         (root / name).write_bytes(b"graph")
     return root
 
 
 def test_valid_package_loads(tmp_path):
-    package = load_package(_write_package(tmp_path / "pkg", _manifest(input_size=[48, 80])))
+    package = load_package(_write_package(tmp_path / "pkg", valid_manifest(input_size=[48, 80])))
     assert package.input_resolution == (80, 48) and package.T == 1
     assert package.formats == ["onnx"] and package.layout == TWO_JOINTS
     assert package.graph("onnx", "decoder").name == "decoder.onnx"
@@ -84,17 +58,17 @@ def test_valid_package_loads(tmp_path):
 )
 def test_bad_manifest_fields_are_named(overrides, message):
     with pytest.raises(PackageError, match=message):
-        validate_manifest(_manifest(**overrides))
+        validate_manifest(valid_manifest(**overrides))
 
 
 def test_missing_field_is_named():
-    manifest = _manifest()
+    manifest = valid_manifest()
     del manifest["level_shapes"]
     with pytest.raises(PackageError, match="'level_shapes' is missing"):
         validate_manifest(manifest)
 
 
-def test_missing_graph_and_manifest(tmp_path):
+def test_missing_graph_andvalid_manifest(tmp_path):
     with pytest.raises(PackageError, match="decoder graph decoder.onnx is missing"):
         load_package(_write_package(tmp_path / "a", graphs=("encoder.onnx",)))
     (tmp_path / "empty").mkdir()
@@ -133,7 +107,7 @@ def test_archives_load_and_refuse_escaping_members(tmp_path):
 
 
 def test_input_size_is_deprecated_but_still_height_width(tmp_path):
-    package = load_package(_write_package(tmp_path / "pkg", _manifest(input_size=[48, 80])))
+    package = load_package(_write_package(tmp_path / "pkg", valid_manifest(input_size=[48, 80])))
     with pytest.warns(DeprecationWarning, match="input_resolution"):
         assert package.input_size == (48, 80)
 
@@ -141,6 +115,6 @@ def test_input_size_is_deprecated_but_still_height_width(tmp_path):
 def test_a_model_in_memory_has_no_graph_files():
     from pavenet_sdk.runtime.package import ModelPackage
 
-    package = ModelPackage(root=None, manifest=validate_manifest(_manifest(formats=["torch"])))
+    package = ModelPackage(root=None, manifest=validate_manifest(valid_manifest(formats=["torch"])))
     with pytest.raises(PackageError, match="held in memory"):
         package.graph("torch", "checkpoint")
