@@ -19,7 +19,6 @@ _TMP = tempfile.TemporaryDirectory(prefix="pavenet-bench-")
 _PACKAGES: dict[tuple, Path] = {}
 
 
-
 def configs(mode: Mode) -> dict:
     """Model name -> base config (T = 1) measured in this mode.
 

@@ -42,7 +42,7 @@ def encoder_cache(d: dict) -> list[str]:
         rows.append([
             r["model"], f"{r['input_size'][0]}x{r['input_size'][1]}", r["T"],
             _ms(s["ours_torch"]), f"{_ms(s['ours_best'])} ({r['best_backend']})",
-            _ms(s["ours_in_memory"]), _ms(s["recompute"]), _ms(s["ste"]),
+            _ms(s.get("ours_in_memory", s.get("cached_model"))), _ms(s["recompute"]), _ms(s["ste"]),
             q["recompute_over_ours_torch"], q["recompute_over_ours_best"],
             q["ste_over_ours_torch"], f"{r['load1_before']}/{r['load1_after']}",
         ])  # fmt: skip

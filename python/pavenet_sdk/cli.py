@@ -55,9 +55,6 @@ PROG = "pavenet"
 USAGE_ERROR = 2  # argparse's exit code for bad usage
 INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
-# The package's own bad-input errors: (module, class). Matched only once their module has been
-# imported (it has, if it raised one), so catching them never imports torch.
-
 
 class _ArgumentError(UsageError):
     """argparse refused the command line of ``prog``."""

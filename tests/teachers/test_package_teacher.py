@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pavenet_sdk.layouts import POSETRACK_15
-from pavenet_sdk.teachers.base import TeacherError
-from pavenet_sdk.teachers.package import PackageTeacher, package_layout
+from pavenet_sdk.teachers.package import PackageTeacher
 from pavenet_sdk.teachers.registry import load_teacher
 
 
@@ -30,11 +28,3 @@ def test_package_teacher_equals_a_one_frame_stream(micro_model):
         np.testing.assert_allclose(person.scores, reference.keypoint_scores[i], atol=1e-6)
         assert person.score == pytest.approx(float(reference.scores[i]))
         np.testing.assert_allclose(person.box, reference.boxes[i], atol=1e-4)
-
-
-def test_package_layout_from_manifest():
-    assert package_layout({"joint_names": list(POSETRACK_15.joints)}, "m") is POSETRACK_15
-    assert package_layout({"layout": POSETRACK_15.to_dict()}, "m") == POSETRACK_15
-    assert package_layout({"layout": "coco-17"}, "m").name == "coco-17"
-    with pytest.raises(TeacherError, match="m: its joints"):
-        package_layout({"joint_names": ["a", "b"]}, "m")

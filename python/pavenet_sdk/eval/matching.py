@@ -1,6 +1,6 @@
 """Per-frame greedy PCKh person assignment (poseval ``assignGTmulti``).
 
-Letters: P predicted persons, G ground-truth persons, J = 15 joints.
+Letters: P predicted persons, G ground-truth persons, J joints (poseval: 15).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ __all__ = ["TABLE_COLUMNS", "evaluate_posetrack", "evaluate_sequences", "format_
 
 TABLE_COLUMNS = (*GROUPS, "mean")  # head, shoulder, ..., ankle, mean (the paper's layout)
 _SEQUENCE_TYPES = ("mpii", "bonn", "mpiinew")
+J = len(POSEVAL_JOINT_NAMES)  # poseval scores 15 joints, whatever the models' layouts
 
 
 class _Side:
@@ -49,8 +50,8 @@ class _Side:
         A joint the layout lacks is neither annotated nor predicted.
         """
         n, k = len(persons), self.layout.num_joints
-        xy, has = np.zeros((n, 15, 2), dtype), np.zeros((n, 15), bool)
-        scores, heads = np.full((n, 15), MIN_SCORE, dtype), np.full((n, 4), np.nan, dtype)
+        xy, has = np.zeros((n, J, 2), dtype), np.zeros((n, J), bool)
+        scores, heads = np.full((n, J), MIN_SCORE, dtype), np.full((n, 4), np.nan, dtype)
         for i, p in enumerate(persons):
             kps = np.asarray(p.keypoints, dtype=dtype)
             if kps.shape != (k, 3):
@@ -71,7 +72,7 @@ class _Pool:
                  pred_layout: JointLayout = POSETRACK_15) -> None:  # fmt: skip
         self.gt, self.pred = _Side(gt_layout, "ground-truth"), _Side(pred_layout, "prediction")
         self.has, self.scores, self.labels = [], [], []
-        self.num_gt = np.zeros(15, dtype=np.int64)
+        self.num_gt = np.zeros(J, dtype=np.int64)
         self.frames = 0
 
     def add(self, gt: Frame, pred: Frame, where: str) -> None:
@@ -93,10 +94,10 @@ class _Pool:
         self.frames += 1
 
     def result(self, num_sequences: int) -> dict:
-        has = np.concatenate(self.has) if self.has else np.zeros((0, 15), bool)
-        scores = np.concatenate(self.scores) if self.scores else np.zeros((0, 15))
-        labels = np.concatenate(self.labels) if self.labels else np.zeros((0, 15), bool)
-        per_joint = [(scores[has[:, j], j], labels[has[:, j], j]) for j in range(15)]
+        has = np.concatenate(self.has) if self.has else np.zeros((0, J), bool)
+        scores = np.concatenate(self.scores) if self.scores else np.zeros((0, J))
+        labels = np.concatenate(self.labels) if self.labels else np.zeros((0, J), bool)
+        per_joint = [(scores[has[:, j], j], labels[has[:, j], j]) for j in range(J)]
         ap, pre, rec = joint_ap([s for s, _ in per_joint], [lb for _, lb in per_joint], self.num_gt)
         out: dict = summarize(ap)
 

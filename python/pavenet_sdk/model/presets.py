@@ -1,7 +1,8 @@
 """Named model presets and ``get_preset``, the one lookup of them.
 
-Every preset predicts the ``posetrack-15`` joint layout (the paper's); any other layout is a
-config change, e.g. ``get_preset("tiny").replace(layout="coco-17")``.
+The paper's presets, ``tiny`` and ``micro`` predict the ``posetrack-15`` joint layout (the
+paper's), ``small`` predicts ``coco-17``; any other layout is a config change, e.g.
+``get_preset("tiny").replace(layout="coco-17")``.
 
 - ``paper-r50``: the paper's PoseTrack ResNet-50 configuration (pavenet-model.md section 2).
 - ``paper-swinl``: ``paper-r50`` with the official Swin-L trunk (embed 192, depths 2/2/18/2,
@@ -74,7 +75,7 @@ def _micro() -> ModelConfig:
 
 def _small() -> ModelConfig:
     """``tiny``'s transformer on MoveNet's COCO-trained MobileNetV2-FPN trunk, COCO-17 joints,
-    256x256 input: the bundled real-video model (weights distilled from a teacher)."""
+    256x256 input: distilled from a teacher on real video (``configs/distill-small.toml``)."""
     return _tiny().replace(
         name="small",
         layout="coco-17",
@@ -94,7 +95,7 @@ PRESETS = {
 
 def get_preset(name: str) -> ModelConfig:
     """A fresh copy of the named model preset (``paper-r50``, ``paper-swinl``, ``tiny``,
-    ``micro``); ``ValueError`` naming the available ones for any other name."""
+    ``micro``, ``small``); ``ValueError`` naming the available ones for any other name."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; available: {sorted(PRESETS)}")
     return PRESETS[name]()

@@ -252,6 +252,13 @@ class Estimator:
         frames, _ = open_source(source, fps)
         yield from self.stream().run_frames(frames)
 
+    def predict_image(self, image: np.ndarray) -> FrameResult:
+        """The people in one still image: a one-frame stream of its own (the temporal window
+        repeats the frame), so the result is what a video of that single frame gives."""
+        stream = self.stream()
+        (result,) = stream.push_frame(image, 0.0) + stream.flush()
+        return result
+
 
 class Stream:
     """Per-camera state: the encoder cache window, the tracker and the smoother.

@@ -18,6 +18,7 @@ import numpy as np
 
 from pavenet_sdk.data.posetrack import PoseTrack18Writer
 from pavenet_sdk.data.types import Frame, Person, Sequence
+from pavenet_sdk.layouts import COCO_17, POSETRACK_15, JointLayout, get_layout
 from pavenet_sdk.runtime.results import FrameResult
 
 
@@ -97,22 +98,19 @@ def results_to_sequence(name: str, results: Iterable[FrameResult]) -> Sequence:
     return Sequence(name=name, frames=[result_to_frame(r) for r in results])
 
 
-class PoseTrackJsonWriter:
-    """The results of one video as a PoseTrack 2018 prediction file, written as they come.
+class _JsonWriter:
+    """Shared by the JSON writers: a context manager over the results of one video in one joint
+    layout (``layout``, or the first result's); subclasses store frames and write the file."""
 
-    The joint layout is taken from the first result (every result of one model shares it);
-    joints go into PoseTrack's 17 slots by name, so a COCO-17 model's file has head_bottom and
-    head_top ``0,0,0`` with score 0. A context manager (see
-    :class:`~pavenet_sdk.data.posetrack.PoseTrack18Writer`); coordinates are rounded to 0.01 px.
-    """
-
-    def __init__(self, path: str | Path, video_name: str) -> None:
+    def __init__(
+        self, path: str | Path, video_name: str, layout: str | JointLayout | None = None
+    ) -> None:
         self.path = Path(path)
         self.video_name = video_name
-        self._out: PoseTrack18Writer | None = None
+        self.layout = None if layout is None else get_layout(layout)
         self._closed = False
 
-    def __enter__(self) -> PoseTrackJsonWriter:
+    def __enter__(self):
         return self
 
     def __exit__(
@@ -127,29 +125,54 @@ class PoseTrackJsonWriter:
         """Append the result of the next frame."""
         if self._closed:
             raise ValueError(f"{self.path}: the writer is closed")
-        if self._out is None:
-            self._out = PoseTrack18Writer(
-                self.path, self.video_name, layout=result.layout, scores=True, decimals=2
-            )
-        elif result.layout != self._out.layout:
+        if self.layout is None:
+            self.layout = result.layout
+        elif result.layout != self.layout:
             raise ValueError(
                 f"{self.path}: result in layout {result.layout.name!r} after results in "
-                f"{self._out.layout.name!r}"
+                f"{self.layout.name!r}"
             )
-        image_path = f"{self.video_name}/{result.frame_index:06d}.jpg"
-        self._out.write(result_to_frame(result, image_path))
+        self._write(result_to_frame(result, f"{self.video_name}/{result.frame_index:06d}.jpg"))
 
     def close(self) -> None:
-        """Write the file (an empty video when no result came); safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
+        """Write the file (a video without frames when no result came); safe to call again."""
+        if not self._closed:
+            self._closed = True
+            self._finish()
+
+    def _write(self, frame: Frame) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+
+class PoseTrackJsonWriter(_JsonWriter):
+    """The results of one video as a PoseTrack 2018 prediction file, written as they come.
+
+    Joints go into PoseTrack's 17 slots by name, so a COCO-17 model's file has head_bottom and
+    head_top ``0,0,0`` with score 0. A context manager (see
+    :class:`~pavenet_sdk.data.posetrack.PoseTrack18Writer`); coordinates are rounded to 0.01 px.
+    """
+
+    _out: PoseTrack18Writer | None = None
+
+    def _open(self) -> PoseTrack18Writer:
         if self._out is None:
-            self._out = PoseTrack18Writer(self.path, self.video_name, scores=True)
-        self._out.close()
+            layout = self.layout or POSETRACK_15
+            self._out = PoseTrack18Writer(
+                self.path, self.video_name, layout=layout, scores=True, decimals=2
+            )
+        return self._out
+
+    def _write(self, frame: Frame) -> None:
+        self._open().write(frame)
+
+    def _finish(self) -> None:
+        self._open().close()
 
 
-class CocoJsonWriter:
+class CocoJsonWriter(_JsonWriter):
     """The results of one video as a COCO keypoints file (video and frame ids, per-joint
     ``keypoint_scores``, person ``score``, ``track_id``), in the results' own layout.
 
@@ -157,48 +180,20 @@ class CocoJsonWriter:
     closes, so leaving the ``with`` block for any reason leaves the frames done.
     """
 
-    def __init__(self, path: str | Path, video_name: str) -> None:
-        self.path = Path(path)
-        self.video_name = video_name
-        self._frames: list[Frame] = []
-        self._layout = None
-        self._closed = False
-
-    def __enter__(self) -> CocoJsonWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+    def __init__(
+        self, path: str | Path, video_name: str, layout: str | JointLayout | None = None
     ) -> None:
-        self.close()
+        super().__init__(path, video_name, layout)
+        self._frames: list[Frame] = []
 
-    def add(self, result: FrameResult) -> None:
-        """Append the result of the next frame."""
-        if self._closed:
-            raise ValueError(f"{self.path}: the writer is closed")
-        if self._layout is None:
-            self._layout = result.layout
-        elif result.layout != self._layout:
-            raise ValueError(
-                f"{self.path}: result in layout {result.layout.name!r} after results in "
-                f"{self._layout.name!r}"
-            )
-        self._frames.append(
-            result_to_frame(result, f"{self.video_name}/{result.frame_index:06d}.jpg")
-        )
+    def _write(self, frame: Frame) -> None:
+        self._frames.append(frame)
 
-    def close(self) -> None:
-        """Write the file (no images when no result came); safe to call more than once."""
-        if self._closed:
-            return
-        self._closed = True
+    def _finish(self) -> None:
         from pavenet_sdk.data.coco import write_coco_keypoints
 
-        layout = self._layout or "coco-17"
-        write_coco_keypoints(self.path, [Sequence(self.video_name, self._frames)], layout)
+        sequences = [Sequence(self.video_name, self._frames)]
+        write_coco_keypoints(self.path, sequences, self.layout or COCO_17)
 
 
 #: ``pavenet run --json-format`` -> writer class

@@ -24,8 +24,12 @@ from pavenet_sdk.teachers.session import GraphSignature, open_session
 
 __all__ = ["MULTIPOSE", "THUNDER", "MoveNetMultiPose", "MoveNetThunder"]
 
-MULTIPOSE = GraphSignature("MoveNet MultiPose", (1, None, None, 3), (1, 6, 56), "tensor(int32)")
-THUNDER = GraphSignature("MoveNet Thunder", (1, 256, 256, 3), (1, 1, 17, 3), "tensor(int32)")
+K = COCO_17.num_joints  # MoveNet's joints are COCO's 17, in COCO's order
+# per candidate: K x (y, x, score), then ymin, xmin, ymax, xmax, person score
+MULTIPOSE = GraphSignature(
+    "MoveNet MultiPose", (1, None, None, 3), (1, 6, 3 * K + 5), "tensor(int32)"
+)
+THUNDER = GraphSignature("MoveNet Thunder", (1, 256, 256, 3), (1, 1, K, 3), "tensor(int32)")
 THUNDER_SIZE = 256
 
 

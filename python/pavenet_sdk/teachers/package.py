@@ -8,30 +8,13 @@ what ``pavenet run`` would on a still image.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from pavenet_sdk.data.types import Person
-from pavenet_sdk.layouts import LAYOUTS, JointLayout, get_layout
-from pavenet_sdk.teachers.base import TeacherError, check_image, make_person
+from pavenet_sdk.teachers.base import check_image, make_person
 
-__all__ = ["PackageTeacher", "package_layout"]
-
-
-def package_layout(manifest: dict[str, Any], where: str) -> JointLayout:
-    """The joint layout a manifest declares (``layout``), else the built-in layout whose joint
-    names equal its ``joint_names``."""
-    if manifest.get("layout") is not None:
-        try:
-            return get_layout(manifest["layout"])
-        except ValueError as exc:
-            raise TeacherError(f"{where}: {exc}") from None
-    names = tuple(manifest.get("joint_names", ()))
-    for layout in LAYOUTS.values():
-        if layout.joints == names:
-            return layout
-    raise TeacherError(f"{where}: its joints {list(names)} are not a known joint layout")
+__all__ = ["PackageTeacher"]
 
 
 class PackageTeacher:
@@ -53,23 +36,17 @@ class PackageTeacher:
         score_threshold: float = 0.05,
         nms_oks: float | None = None,
     ) -> None:
-        from pavenet_sdk import Estimator, load_package
-        from pavenet_sdk.runtime.models import resolve_model
+        from pavenet_sdk import Estimator
 
-        path = resolve_model(model)
-        self.layout = package_layout(load_package(path).manifest, str(path))
         self.name = Path(str(model)).name
         self.estimator = Estimator(
-            path, threads=threads, score_threshold=score_threshold, nms_oks=nms_oks, track=False
+            model, threads=threads, score_threshold=score_threshold, nms_oks=nms_oks, track=False
         )
+        self.layout = self.estimator.layout
 
     def __call__(self, image_bgr: np.ndarray) -> list[Person]:
         check_image(image_bgr)
-        stream = self.estimator.stream()
-        results = stream.push_frame(image_bgr) + stream.flush()
-        if len(results) != 1:
-            raise RuntimeError(f"a one-frame stream gave {len(results)} results")
-        r = results[0]
+        r = self.estimator.predict_image(image_bgr)
         persons = [
             make_person(r.keypoints[i], r.keypoint_scores[i], r.scores[i], r.boxes[i])
             for i in range(len(r))

@@ -84,10 +84,7 @@ def predict_clip(estimator, clip: HeldOutClip, static: bool = False) -> Sequence
     from pavenet_sdk.runtime.writers import result_to_frame
 
     if static:
-        results = []
-        for image in clip.frames:
-            stream = estimator.stream()
-            results += stream.push_frame(image, 0.0) + stream.flush()
+        results = [estimator.predict_image(image) for image in clip.frames]
     else:
         stream = estimator.stream()
         timed = ((image, i / 30) for i, image in enumerate(clip.frames))
