@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import pytest
 
+from shared_data import SHARED
+
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+# package code that reads $PAVENET_SHARED (e.g. `pavenet info`) sees the tests' data folder
+os.environ.setdefault("PAVENET_SHARED", str(SHARED))
 
 
 @pytest.fixture(scope="session")

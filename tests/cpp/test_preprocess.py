@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from pavenet_sdk import native
+from shared_data import SHARED
 
 cv2 = pytest.importorskip("cv2")
 
 MEAN = np.array(native.IMAGENET_MEAN, dtype=np.float64)
 STD = np.array(native.IMAGENET_STD, dtype=np.float64)
-SHARED = Path(os.environ.get("PAVENET_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 
 
 def taps(src: int, dst: int):

@@ -4,7 +4,6 @@ the real labelled file, malformed files, atomic writes."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +12,8 @@ import pytest
 from pavenet_sdk.data.coco import read_coco_keypoints, write_coco_keypoints
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.layouts import COCO_17, POSETRACK_15
+from shared_data import SHARED
 
-SHARED = Path(os.environ.get("PAVENET_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 REAL_GT = SHARED / "data" / "real-gt-dev" / "person_keypoints.json"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +11,11 @@ import pytest
 from pavenet_sdk.data.posetrack import MIN_SCORE, load_posetrack, write_posetrack18
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.layouts import POSETRACK18_JOINTS, POSETRACK_15
+from shared_data import POSETRACK_MINI
 
 
 def _shared() -> Path:
-    env = os.environ.get("PAVENET_SHARED")
-    base = Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared"
-    return base / "data" / "posetrack18-mini"
+    return POSETRACK_MINI
 
 
 MINI = _shared()

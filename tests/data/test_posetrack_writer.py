@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +11,8 @@ import pytest
 from pavenet_sdk.data.posetrack import PoseTrack18Writer, load_posetrack, write_posetrack18
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.layouts import COCO_17, POSETRACK18_JOINTS, POSETRACK_15
+from shared_data import SHARED
 
-SHARED = os.environ.get("PAVENET_SHARED") or Path(__file__).resolve().parents[2] / ".." / "shared"
 MINI = Path(SHARED) / "data" / "posetrack18-mini"
 needs_mini = pytest.mark.skipif(not MINI.is_dir(), reason="shared PoseTrack sample not found")
 SLOT = POSETRACK18_JOINTS.index

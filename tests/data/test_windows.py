@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -25,15 +24,14 @@ from pavenet_sdk.data.windows import (
     window_indices,
 )
 from pavenet_sdk.layouts import COCO_17, POSETRACK_15
+from shared_data import POSETRACK_MINI
 
 GEOMETRY_ONLY = dict(photometric=False)
 J = POSETRACK_15.joints.index
 
 
 def _shared() -> Path:
-    env = os.environ.get("PAVENET_SHARED")
-    base = Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared"
-    return base / "data" / "posetrack18-mini"
+    return POSETRACK_MINI
 
 
 def _person(xy: np.ndarray, track_id: int = 0) -> Person:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from pavenet_sdk.data.posetrack import POSEVAL_JOINT_NAMES
 from pavenet_sdk.layouts import POSETRACK18_JOINTS
+from shared_data import POSETRACK_MINI
 
 # canonical GT person "A": head box diagonal 50 -> head size 30 px, PCKh radius 15 px
 POSE_A = {
@@ -113,6 +113,4 @@ def write_case(tmp_path: Path, gt: dict, pred: dict, name: str = SEQ) -> tuple[P
 
 def shared_data() -> Path:
     """The real PoseTrack 2018 sample: ``$PAVENET_SHARED`` or ``shared/`` beside the repo."""
-    env = os.environ.get("PAVENET_SHARED")
-    base = Path(env) if env else Path(__file__).resolve().parents[2] / ".." / "shared"
-    return base / "data" / "posetrack18-mini"
+    return POSETRACK_MINI

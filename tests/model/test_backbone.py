@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,8 +11,8 @@ from torch import nn
 from pavenet_sdk.model.backbone import FrozenBatchNorm2d, ResNet
 from pavenet_sdk.model.config import BackboneConfig
 from pavenet_sdk.model.neck import ChannelMapper
+from shared_data import SHARED
 
-SHARED = Path(os.environ.get("PAVENET_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 TSV = SHARED / "specs" / "official-r50-state-dict.tsv"
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +19,8 @@ from pavenet_sdk.model.movenet_weights import (
     convert,
     onnx_feature_maps,
 )
+from shared_data import SHARED
 
-SHARED = Path(os.environ.get("PAVENET_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 MULTIPOSE = SHARED / "teachers" / "movenet-multipose-lightning.onnx"
 IMAGES = SHARED / "data" / "real-gt-dev" / "images"
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections import OrderedDict
 from pathlib import Path
 
 import pytest
 
+from shared_data import SHARED
+
 torch = pytest.importorskip("torch")
 
-SHARED = Path(os.environ.get("PAVENET_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 R50_TSV = SHARED / "specs" / "official-r50-state-dict.tsv"
 SWINL_TSV = SHARED / "specs" / "official-swinl-backbone-neck.tsv"
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +14,8 @@ from pavenet_sdk.official.inventory import (
     model_inventory,
     read_official_inventory,
 )
+from shared_data import SHARED
 
-SHARED = Path(os.environ.get("PAVENET_SHARED", Path(__file__).resolve().parents[3] / "shared"))
 TSV = SHARED / "specs" / "official-r50-state-dict.tsv"
 needs_tsv = pytest.mark.skipif(not TSV.is_file(), reason="official inventory not available")
 

@@ -3,12 +3,12 @@ where the real teachers and labelled images are (``PAVENET_SHARED``)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(os.environ.get("PAVENET_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+from shared_data import SHARED
+
 REAL_TEACHERS = SHARED / "teachers"
 REAL_GT = SHARED / "data" / "real-gt-dev" / "person_keypoints.json"
 

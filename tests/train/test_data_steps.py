@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from shared_data import SHARED
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("scipy")
@@ -14,7 +15,6 @@ from pavenet_sdk.train.config import AugmentSection, DataSection, load_config  #
 from pavenet_sdk.train.data import SyntheticWindows, build_dataset, collate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("PAVENET_SHARED", "/work/shared"))
 MINI = SHARED / "data" / "posetrack18-mini"
 
 

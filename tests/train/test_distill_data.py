@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
+from shared_data import SHARED
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("scipy")
 pytest.importorskip("pycocotools")
@@ -36,7 +38,6 @@ from pavenet_sdk.train.data import (  # noqa: E402
     build_paste,
 )
 
-SHARED = Path(os.environ.get("PAVENET_SHARED", "/work/shared"))
 MOVENET = SHARED / "teachers" / "movenet-multipose-lightning.onnx"
 CLIPS = ("clip-a", "clip-b", "clip-c")
 FRAMES = 4  # per clip, all labelled

@@ -66,11 +66,11 @@ def model_inventory(state_dict) -> list[tuple[str, tuple[int, ...], str]]:
 
 
 def official_inventory_path() -> Path | None:
-    """The official R50 inventory TSV under ``$PAVENET_SHARED/specs`` (default /work/shared),
-    or None when absent."""
-    root = Path(os.environ.get("PAVENET_SHARED", "/work/shared"))
-    path = root / "specs" / "official-r50-state-dict.tsv"
-    return path if path.is_file() else None
+    """The official R50 inventory TSV under ``$PAVENET_SHARED/specs``, or None when the
+    variable is unset or the file absent (``pavenet info --official PATH`` names it directly)."""
+    root = os.environ.get("PAVENET_SHARED")
+    path = Path(root) / "specs" / "official-r50-state-dict.tsv" if root else None
+    return path if path is not None and path.is_file() else None
 
 
 def read_official_inventory(path: str | Path) -> list[tuple[str, tuple[int, ...], str]]:
