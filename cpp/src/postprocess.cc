@@ -1,5 +1,7 @@
 #include "pavenet/postprocess.h"
 
+#include "pavenet/oks.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -41,19 +43,6 @@ void check_inputs(int64_t queries, int64_t joints, const Letterbox& lb,
   }
 }
 
-// OKS of two (K, 2) poses with areas a and b (px^2), as the authors' oks_iou computes it.
-double oks(const float* p, const float* q, double a, double b, const std::vector<float>& sigmas) {
-  const double area = 0.5 * (a + b) + std::numeric_limits<double>::epsilon();
-  double sum = 0.0;
-  for (size_t j = 0; j < sigmas.size(); ++j) {
-    const double dx = static_cast<double>(p[2 * j]) - q[2 * j];
-    const double dy = static_cast<double>(p[2 * j + 1]) - q[2 * j + 1];
-    const double var = 4.0 * static_cast<double>(sigmas[j]) * sigmas[j];  // (2 sigma)^2
-    sum += std::exp(-(dx * dx + dy * dy) / var / area / 2.0);
-  }
-  return sum / static_cast<double>(sigmas.size());
-}
-
 // Greedy OKS-NMS over people sorted best first: the kept rows of `d`, in order.
 std::vector<size_t> oks_nms(const DecodedPoses& d, double threshold,
                             const std::vector<float>& sigmas) {
@@ -69,8 +58,11 @@ std::vector<size_t> oks_nms(const DecodedPoses& d, double threshold,
     if (dropped[i]) continue;
     kept.push_back(i);
     for (size_t j = i + 1; j < n; ++j) {
-      if (!dropped[j] && oks(d.keypoints.data() + i * k2, d.keypoints.data() + j * k2, area[i],
-                             area[j], sigmas) > threshold) {
+      // the authors' oks_iou: the mean of the two areas (plus epsilon) as the scale
+      const double scale = 0.5 * (area[i] + area[j]) + std::numeric_limits<double>::epsilon();
+      if (!dropped[j] &&
+          oks(d.keypoints.data() + i * k2, d.keypoints.data() + j * k2, sigmas, scale) >
+              threshold) {
         dropped[j] = true;
       }
     }

@@ -1,5 +1,7 @@
 #include "pavenet/tracker.h"
 
+#include "pavenet/oks.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -10,18 +12,6 @@ namespace pavenet {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-
-// COCO object keypoint similarity between two (K, 2) poses; `area` is the scale s^2 in px^2.
-double oks(const float* a, const float* b, const std::vector<float>& sigmas, double area) {
-  const double s2 = std::max(area, 1.0);  // a degenerate (single-point) box still compares
-  double sum = 0.0;
-  for (size_t j = 0; j < sigmas.size(); ++j) {
-    const double dx = a[2 * j] - b[2 * j], dy = a[2 * j + 1] - b[2 * j + 1];
-    const double var = 4.0 * static_cast<double>(sigmas[j]) * sigmas[j];  // (2 sigma)^2
-    sum += std::exp(-(dx * dx + dy * dy) / (2.0 * s2 * var));
-  }
-  return sum / static_cast<double>(sigmas.size());
-}
 
 float extent_area(const float* kp, int64_t joints) {
   float x1 = kp[0], x2 = kp[0], y1 = kp[1], y2 = kp[1];
@@ -103,8 +93,9 @@ std::vector<int64_t> Tracker::update(double timestamp, const float* keypoints,
       // the mean of both areas keeps OKS symmetric when the person changes size
       const double s2 = 0.5 * (static_cast<double>(area[static_cast<size_t>(i)]) +
                                tracks_[t].area);
+      // a degenerate (single-point) box still compares: scale at least 1 px^2
       const double o = oks(keypoints + i * joints * 2, tracks_[t].keypoints.data(),
-                           opt_.sigmas, s2);
+                           opt_.sigmas, std::max(s2, 1.0));
       if (o >= opt_.oks_threshold) pairs.emplace_back(o, scores[i], i, t);
     }
   }
