@@ -5,6 +5,10 @@ reports a dead worker process as ``RayActorError`` on the call it was running. T
 starts a replacement, which Ray places wherever a CPU is free, and puts the job back at the
 head of the queue, up to ``max_attempts`` tries. An exception raised by the job itself (a
 source that cannot be read) is not retried: it is the job's outcome.
+
+:class:`ActorPool` is the one place where the package's actors are named, started, waited for
+and replaced: ``run_batch`` gives it jobs (:meth:`ActorPool.run`); ``StreamPool`` starts and
+replaces its workers through it and calls them itself.
 """
 
 from __future__ import annotations
@@ -94,10 +98,20 @@ class ActorPool:
     def actors(self) -> list[Any]:
         return list(self._actors)
 
+    def actor(self, slot: int) -> Any:
+        """The actor now serving ``slot``."""
+        return self._actors[slot]
+
     def _make(self, slot: int) -> Any:
         name = f"{self.prefix}-{slot}-{self._generation[slot]}"
         self._generation[slot] += 1
         return self._class.options(name=name).remote(*self._args)
+
+    def replace(self, slot: int) -> Any:
+        """Start a new actor for ``slot`` (its actor died) and return it; Ray places it."""
+        self._actors[slot] = self._make(slot)
+        self.replaced += 1
+        return self._actors[slot]
 
     def start(self, timeout: float = 300.0) -> list[Any]:
         """Start the actors; returns each one's ``describe()``.
@@ -151,8 +165,7 @@ class ActorPool:
                 except ray.exceptions.RayTaskError as exc:
                     yield Outcome(job, error=reason(exc))
                 except ray.exceptions.RayError as exc:  # the worker died: replace, retry
-                    self._actors[slot] = self._make(slot)
-                    self.replaced += 1
+                    self.replace(slot)
                     job.deaths.append(reason(exc))
                     if job.attempts < self.max_attempts:
                         queue.appendleft(job)

@@ -25,18 +25,9 @@ from typing import Any
 from pavenet_sdk.cluster.worker import WorkerInfo, describe
 from pavenet_sdk.runtime.estimator import Estimator, Stream
 from pavenet_sdk.runtime.results import FrameResult
-from pavenet_sdk.runtime.sources import open_source
+from pavenet_sdk.runtime.sources import is_live, open_source
 
-URL_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 IDLE_WAIT_S = 0.05
-
-
-def is_live(source: str | int) -> bool:
-    """A camera index or a network stream: it cannot be re-read from an earlier frame."""
-    if isinstance(source, int):
-        return True
-    text = str(source)
-    return text.isdigit() or text.lower().startswith(URL_SCHEMES)
 
 
 @dataclass(frozen=True)
@@ -127,9 +118,9 @@ class _Feed:
             offset = 0.0
             if is_live(spec.source) and spec.time_origin is not None:
                 offset = time.time() - spec.time_origin
-            seekable = not is_live(spec.source)
+            rereadable = not is_live(spec.source)
             paced = None  # (wall clock, timestamp) of the first frame, for realtime files
-            for index, (frame, timestamp) in self._numbered(frames, seekable, offset, info.fps):
+            for index, (frame, timestamp) in self._numbered(frames, rereadable, offset, info.fps):
                 if self.closed:
                     break
                 if spec.realtime:
@@ -146,11 +137,14 @@ class _Feed:
                 self._wake.notify_all()
 
     def _numbered(
-        self, frames: Iterator, seekable: bool, offset: float, fps: float
+        self, frames: Iterator, rereadable: bool, offset: float, fps: float
     ) -> Iterator[tuple[int, tuple[Any, float]]]:
-        """(frame index in the source, (frame, timestamp)) from the first frame to read."""
+        """(frame index in the source, (frame, timestamp)) from the first frame to read.
+
+        A file starts at ``spec.start``: the frames before it are decoded and skipped.
+        """
         spec = self.spec
-        if seekable:
+        if rereadable:
             yield from enumerate(islice(frames, spec.start, None), start=spec.start)
             return
         index = None
@@ -252,13 +246,6 @@ class StreamWorker:
                 raise ValueError(f"stream {spec.name!r} is already served by this worker")
             self._feeds[spec.name] = _Feed(spec, self._estimator.stream(), self._wake)
             self._wake.notify_all()
-
-    def remove_stream(self, name: str) -> None:
-        """Stop serving a stream (its queued frames are discarded)."""
-        with self._wake:
-            feed = self._feeds.pop(name, None)
-        if feed is not None:
-            feed.close()
 
     def poll(self, timeout: float = 0.5) -> Poll:
         """New results and the counters of every stream; waits up to ``timeout`` s for news."""

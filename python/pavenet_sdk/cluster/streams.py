@@ -20,20 +20,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pavenet_sdk.cluster.chunks import IdJoiner, Segment, lead_in_frames
-from pavenet_sdk.cluster.engine import ClusterError, connect, local_cpus
+from pavenet_sdk.cluster.engine import connect, local_cpus
 from pavenet_sdk.cluster.outputs import source_names
-from pavenet_sdk.cluster.pool import reason, remote_class
+from pavenet_sdk.cluster.pool import ActorPool, reason, remote_class
 from pavenet_sdk.cluster.sinks import JsonLinesSink
-from pavenet_sdk.cluster.stream_worker import Poll, StreamSpec, StreamStats, StreamWorker, is_live
+from pavenet_sdk.cluster.stream_worker import Poll, StreamSpec, StreamStats, StreamWorker
 from pavenet_sdk.runtime.estimator import TrackerOptions
 from pavenet_sdk.runtime.results import FrameResult
+from pavenet_sdk.runtime.sources import camera_index, is_live
 
 POLL_S = 0.25  # longest wait of a worker's poll for news
 WORKER_CALLS = 4  # concurrent calls a worker serves (poll, add_stream, ...)
@@ -44,9 +44,10 @@ ResultCallback = Callable[[str, FrameResult], None]
 def stream_names(sources: Sequence[str | int]) -> list[str]:
     """``camera<N>`` for camera indices, else the unique stems of :func:`source_names`."""
     names = source_names([str(s) for s in sources])
+    cameras = [camera_index(s) for s in sources]
     return [
-        f"camera{s}" if isinstance(s, int) or str(s).isdigit() else name
-        for s, name in zip(sources, names, strict=True)
+        name if camera is None else f"camera{camera}"
+        for camera, name in zip(cameras, names, strict=True)
     ]
 
 
@@ -156,14 +157,16 @@ class StreamPool:
         self._max_age = float(tracker.max_age)
         self._tracked = bool(options.get("track", True))
         self._streams: dict[str, _Stream] = {}
-        self._actors: list[Any] = []
-        self._generation: list[int] = []
+        self._pool: ActorPool | None = None
         self._exit: contextlib.ExitStack | None = None
         self._sink: JsonLinesSink | None = None
         self._ray: Any = None
         self._radius = 0
-        self._prefix = f"pavenet-streams-{uuid.uuid4().hex[:8]}"
-        self.replaced = 0
+
+    @property
+    def replaced(self) -> int:
+        """Workers started to replace ones that died."""
+        return 0 if self._pool is None else self._pool.replaced
 
     # ---- life cycle -------------------------------------------------------------------------
     def __enter__(self) -> StreamPool:
@@ -182,10 +185,10 @@ class StreamPool:
             ray = self._ray = self._exit.enter_context(connect(self._address, **init))
             cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
             size = self._workers or min(len(self._sources), cpus)
-            self._class = remote_class(ray, StreamWorker, max_concurrency=WORKER_CALLS)
-            self._generation = [0] * size
-            self._actors = [self._make(slot) for slot in range(size)]
-            self._radius = self._describe()
+            actor_class = remote_class(ray, StreamWorker, max_concurrency=WORKER_CALLS)
+            args = (self._model, self._backend, self._options)
+            self._pool = ActorPool(ray, actor_class, args, size, prefix="pavenet-streams")
+            self._radius = int(self._pool.start(self._start_timeout)[0].radius)
             if self._out is not None:
                 self._sink = self._exit.enter_context(JsonLinesSink(self._out))
             now = time.time()
@@ -193,37 +196,16 @@ class StreamPool:
                 joiner = IdJoiner(tracked=self._tracked)
                 stream = _Stream(name, source, i % size, joiner, joiner.segment(), now)
                 self._streams[name] = stream
-                self._actors[stream.slot].add_stream.remote(self._spec(stream))
+                self._pool.actor(stream.slot).add_stream.remote(self._spec(stream))
         except BaseException:
             self.close()
             raise
         return self
 
-    def _make(self, slot: int) -> Any:
-        name = f"{self._prefix}-{slot}-{self._generation[slot]}"
-        self._generation[slot] += 1
-        return self._class.options(name=name).remote(self._model, self._backend, self._options)
-
-    def _describe(self) -> int:
-        ray = self._ray
-        refs = [actor.describe.remote() for actor in self._actors]
-        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=self._start_timeout)
-        if len(ready) < len(refs):
-            raise ClusterError(
-                f"only {len(ready)} of {len(refs)} workers started within "
-                f"{self._start_timeout:.0f} s"
-            )
-        try:
-            return int(ray.get(refs)[0].radius)
-        except ray.exceptions.RayError as exc:
-            raise ClusterError(f"the workers could not start: {reason(exc)}") from None
-
     def close(self) -> None:
         """Stop every worker and close the sinks (safe to call more than once)."""
-        for actor in self._actors:
-            with contextlib.suppress(Exception):
-                self._ray.kill(actor)
-        self._actors = []
+        if self._pool is not None:
+            self._pool.close()
         if self._exit is not None:
             self._exit.close()
             self._exit = None
@@ -237,15 +219,15 @@ class StreamPool:
         """
         if self._exit is None:
             raise RuntimeError("start the StreamPool first (start() or a with block)")
-        ray = self._ray
+        ray, pool = self._ray, self._pool
         deadline = None if duration is None else time.monotonic() + duration
         polls: dict[Any, int] = {}
 
         def ask(slot: int) -> None:
             if any(s.slot == slot and s.running for s in self._streams.values()):
-                polls[self._actors[slot].poll.remote(POLL_S)] = slot
+                polls[pool.actor(slot).poll.remote(POLL_S)] = slot
 
-        for slot in range(len(self._actors)):
+        for slot in range(pool.size):
             ask(slot)
         while polls and (deadline is None or time.monotonic() < deadline):
             ready, _ = ray.wait(list(polls), num_returns=1, timeout=1.0)
@@ -301,8 +283,7 @@ class StreamPool:
     # ---- failures ---------------------------------------------------------------------------
     def _replace(self, slot: int, why: str) -> None:
         """A worker died: start another and restart its running streams there."""
-        self._actors[slot] = self._make(slot)
-        self.replaced += 1
+        actor = self._pool.replace(slot)
         for stream in self._streams.values():
             if stream.slot != slot or not stream.running:
                 continue
@@ -313,7 +294,7 @@ class StreamPool:
                 stream.total.error = f"its worker died {stream.total.restarts} times ({why})"
                 continue
             stream.segment = stream.joiner.segment()
-            self._actors[slot].add_stream.remote(self._spec(stream))
+            actor.add_stream.remote(self._spec(stream))
 
     def _spec(self, stream: _Stream) -> StreamSpec:
         """How a worker opens ``stream``: from its start, or continuing after a restart."""

@@ -8,6 +8,12 @@ import dataclasses
 import time
 from pathlib import Path
 
+from pavenet_sdk.commands.options import (
+    add_json_format_argument,
+    add_model_arguments,
+    estimator_options,
+)
+
 HELP = "run pose estimation on a video, camera index or folder of images"
 SYNTHETIC_DEMO = {"preset": "easy", "seed": 2026, "num_frames": 60, "num_persons": 4}
 DEMO_CLIP = Path(__file__).resolve().parents[1] / "assets" / "demo-two-people.mp4"
@@ -23,46 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run on the bundled real clip (two people in a room), or 'synthetic': a generated "
         "clip scored against its ground truth",
     )
-    parser.add_argument("--model", default=None, help="model package (default: the bundled model)")
-    parser.add_argument(
-        "--backend",
-        default="auto",
-        help="auto, openvino, onnx, torchscript or torch (default: auto)",
-    )
-    parser.add_argument("--precision", default="f32", choices=["f32", "bf16", "f16"])
-    parser.add_argument("--threads", type=int, default=1, help="inference threads (default 1)")
-    parser.add_argument("--score-threshold", type=float, default=0.3)
-    parser.add_argument(
-        "--nms-oks",
-        type=_unit_interval,
-        default=None,
-        metavar="FLOAT",
-        help="drop a person whose OKS with a better-scoring one exceeds this (e.g. 0.45; "
-        "default: off)",
-    )
-    parser.add_argument("--smooth", action="store_true", help="One-Euro keypoint smoothing")
-    parser.add_argument("--fps", type=float, default=None, help="frame rate of image folders")
+    add_model_arguments(parser)
     parser.add_argument("--out", type=Path, default=None, help="annotated video to write (.mp4)")
     parser.add_argument("--json", type=Path, default=None, help="poses to write (JSON)")
-    parser.add_argument(
-        "--json-format",
-        choices=["posetrack", "coco"],
-        default="posetrack",
-        help="PoseTrack 2018 (joints mapped into its 17 slots) or COCO keypoints with video "
-        "and frame ids, in the model's own layout (default: posetrack)",
-    )
+    add_json_format_argument(parser)
     parser.add_argument("--show-fps", action="store_true", help="print throughput at the end")
-
-
-def _unit_interval(text: str) -> float:
-    """argparse type: a number in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
-    return value
 
 
 def main(args: argparse.Namespace) -> int:
@@ -95,17 +66,8 @@ def main(args: argparse.Namespace) -> int:
         with user_input():
             frames, info = open_source(args.source, args.fps)
         fps, total, name = info.fps, info.num_frames, Path(str(args.source)).stem
-    options = {"nms_oks": args.nms_oks} if args.nms_oks is not None else {}
-    with user_input():
-        estimator = Estimator(
-            args.model,
-            backend=args.backend,
-            precision=args.precision,
-            threads=args.threads,
-            score_threshold=args.score_threshold,
-            smooth=args.smooth,
-            **options,
-        )
+    with user_input():  # the model package and the backend
+        estimator = Estimator(args.model, backend=args.backend, **estimator_options(args))
     print(estimator)
     results, count, persons = [], 0, 0
     start = time.perf_counter()

@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from pavenet_sdk.commands.options import positive_int
+
 HELP = "train PAVE-Net from a run config (TOML/YAML); DDP through torchrun"
 
 
@@ -22,12 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=None,
         help="torch threads per process (default: run.threads of the config, 1)",
     )
     parser.add_argument(
-        "--max-steps", type=int, default=None, help="override train.max_steps (optimiser steps)"
+        "--max-steps",
+        type=positive_int,
+        default=None,
+        help="override train.max_steps (optimiser steps)",
     )
     parser.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default=None, help="override run.device"
@@ -44,30 +49,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.threads is not None and args.threads < 1:
-        raise SystemExit(f"--threads must be >= 1, got {args.threads}")
     threads = args.threads
     # thread pools of OpenMP/MKL read these at start-up; torch.set_num_threads covers torch
     if threads is not None:
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
 
+    from pavenet_sdk.cli import user_input
     from pavenet_sdk.train.config import deep_update, load_config, parse_assignment
     from pavenet_sdk.train.loop import Trainer
 
+    class _Trainer(Trainer):
+        """The trainer with its set-up marked as reading user input: a ``ValueError`` while it
+        reads the resume checkpoint, the weights to start from or the data is bad input; one
+        in the training loop is a bug and keeps its traceback."""
+
+        def _setup(self, info) -> None:
+            with user_input():
+                super()._setup(info)
+
     overrides: dict = {"run": {"device": args.device}} if args.device else {}
-    try:
+    with user_input():  # the config file and the --set overrides
         for item in args.set:
             deep_update(overrides, parse_assignment(item))
         cfg = load_config(args.config, overrides)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}") from None
     out = args.out or Path("runs") / cfg.run.name
-    trainer = Trainer(cfg, out, resume=args.resume, max_steps=args.max_steps, threads=threads,
-                      progress=not args.no_progress)  # fmt: skip
-    try:
-        summary = trainer.run()
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}") from None
+    with user_input():  # run.threads of the config
+        trainer = _Trainer(cfg, out, resume=args.resume, max_steps=args.max_steps,
+                           threads=threads, progress=not args.no_progress)  # fmt: skip
+    summary = trainer.run()
     if summary is not None and int(os.environ.get("RANK", "0")) == 0:
         best = summary["best_map"]
         print(

@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 
 from pavenet_sdk.data.types import Frame, Person, Sequence
-from pavenet_sdk.data.windows import AREA_FACTOR
 from pavenet_sdk.layouts import JointLayout, get_layout
 
 __all__ = ["read_coco_keypoints", "write_coco_keypoints"]
@@ -366,20 +365,6 @@ def _relative(image_path: str, root: Path) -> str:
     return p.as_posix()
 
 
-def _box(person: Person, kps: np.ndarray) -> tuple[list[float], float]:
-    """COCO [x, y, w, h] (the person's box, else its labelled joints' extent) and area."""
-    if person.box is not None:
-        x0, y0, x1, y1 = (float(v) for v in person.box)
-    elif (kps[:, 2] > 0).any():
-        pts = kps[kps[:, 2] > 0, :2]
-        (x0, y0), (x1, y1) = pts.min(0), pts.max(0)
-    else:
-        x0 = y0 = x1 = y1 = 0.0
-    w, h = float(x1 - x0), float(y1 - y0)
-    area = float(person.area) if person.area is not None else AREA_FACTOR * w * h
-    return [round(float(v), 2) for v in (x0, y0, w, h)], round(area, 2)
-
-
 def _annotation(person: Person, layout: JointLayout, image_id: int, ann_id: int) -> dict:
     k = layout.num_joints
     kps = np.asarray(person.keypoints, dtype=np.float64)
@@ -390,7 +375,9 @@ def _annotation(person: Person, layout: JointLayout, image_id: int, ann_id: int)
     flat = []
     for x, y, v in kps:
         flat += [round(float(x), 2), round(float(y), 2), int(round(v))] if v > 0 else [0, 0, 0]
-    bbox, area = _box(person, kps)
+    x0, y0, x1, y1 = person.extent()
+    bbox = [round(v, 2) for v in (x0, y0, x1 - x0, y1 - y0)]
+    area = round(person.object_area(), 2)
     ann: dict[str, Any] = {
         "id": ann_id, "image_id": image_id, "category_id": 1, "iscrowd": 0,
         "keypoints": flat, "num_keypoints": int((kps[:, 2] > 0).sum()), "bbox": bbox,

@@ -435,12 +435,7 @@ class PoseTrack18Writer:
             "id": image_id * 100 + k, "image_id": image_id, "track_id": track_id,
             "category_id": 1, "keypoints": self._round(triplets), "num_keypoints": int(on.sum()),
         }  # fmt: skip
-        if person.box is not None:
-            x0, y0, x1, y1 = (float(v) for v in person.box)
-        elif present.any():
-            (x0, y0), (x1, y1) = kps[present, :2].min(0), kps[present, :2].max(0)
-        else:
-            x0 = y0 = x1 = y1 = 0.0
+        x0, y0, x1, y1 = person.extent()
         ann["bbox"] = self._round(np.array([x0, y0, x1 - x0, y1 - y0]))
         if person.head_box is not None:
             hx1, hy1, hx2, hy2 = (float(v) for v in person.head_box)

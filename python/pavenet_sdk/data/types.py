@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# box area -> segment-free "object area" for OKS, as xtcocotools' use_area=False
+AREA_FACTOR = 0.53
+
 
 @dataclass
 class Person:
@@ -36,6 +39,24 @@ class Person:
     score: float | None = None
     box: tuple[float, float, float, float] | None = None
     area: float | None = None
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """(x1, y1, x2, y2) px: ``box``, else the extent of the annotated joints, else zeros."""
+        if self.box is not None:
+            return tuple(float(v) for v in self.box)  # type: ignore[return-value]
+        kps = np.asarray(self.keypoints, dtype=np.float64)
+        pts = kps[kps[:, 2] > 0, :2]
+        if not len(pts):
+            return (0.0, 0.0, 0.0, 0.0)
+        (x1, y1), (x2, y2) = pts.min(0), pts.max(0)
+        return (float(x1), float(y1), float(x2), float(y2))
+
+    def object_area(self) -> float:
+        """OKS scale px^2: ``area``, else ``AREA_FACTOR`` x the area of :meth:`extent`."""
+        if self.area is not None:
+            return float(self.area)
+        x1, y1, x2, y2 = self.extent()
+        return AREA_FACTOR * (x2 - x1) * (y2 - y1)
 
 
 @dataclass

@@ -20,7 +20,7 @@ from pavenet_sdk.data.transforms import (
     sample_affine,
     warp_window,
 )
-from pavenet_sdk.data.types import Frame, Person, Sequence
+from pavenet_sdk.data.types import AREA_FACTOR, Frame, Person, Sequence
 from pavenet_sdk.layouts import DEFAULT_LAYOUT, JointLayout, get_layout
 
 __all__ = [
@@ -39,7 +39,6 @@ Composite = Callable[
 new frames and persons. It must not modify its inputs."""
 
 MIN_AREA = 1e-4  # floor of the normalised OKS area (one visible joint has a zero-size box)
-AREA_FACTOR = 0.53  # box area -> segment-free "object area", as xtcocotools' use_area=False
 
 
 @dataclass

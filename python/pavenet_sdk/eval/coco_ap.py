@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 
 from pavenet_sdk.data.types import Frame, Person, Sequence
-from pavenet_sdk.data.windows import AREA_FACTOR
 from pavenet_sdk.eval.report import one_row_table
 from pavenet_sdk.eval.sequences import as_sequences, pair_by_name
 from pavenet_sdk.layouts import DEFAULT_LAYOUT, JointLayout, get_layout
@@ -74,19 +73,6 @@ def select_joints(
     return names
 
 
-def _box_area(person: Person, xy: np.ndarray) -> tuple[list[float], float]:
-    """COCO [x, y, w, h] and OKS area of a ground-truth person (module docstring)."""
-    if person.box is not None:
-        x0, y0, x1, y1 = (float(v) for v in person.box)
-    elif len(xy):
-        (x0, y0), (x1, y1) = xy.min(0), xy.max(0)
-    else:
-        x0 = y0 = x1 = y1 = 0.0
-    w, h = float(x1 - x0), float(y1 - y0)
-    area = float(person.area) if person.area is not None else AREA_FACTOR * w * h
-    return [float(x0), float(y0), w, h], area
-
-
 class _Builder:
     """COCO ground-truth and detection dicts of the evaluated frames."""
 
@@ -110,7 +96,8 @@ class _Builder:
                                  f"got {kps.shape}")  # fmt: skip
             sel = kps[self.gt_index]
             on = sel[:, 2] > 0
-            bbox, area = _box_area(person, kps[kps[:, 2] > 0, :2])
+            x0, y0, x1, y1 = person.extent()
+            bbox, area = [x0, y0, x1 - x0, y1 - y0], person.object_area()
             flat = np.c_[np.where(on[:, None], sel[:, :2], 0.0), 2.0 * on].ravel()
             self.gts.append({
                 "id": len(self.gts) + 1, "image_id": image_id, "category_id": 1, "iscrowd": 0,

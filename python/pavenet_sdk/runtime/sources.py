@@ -23,6 +23,26 @@ class SourceInfo:
     num_frames: int | None  # None for cameras and unknown lengths
 
 
+def camera_index(source: str | int | Path) -> int | None:
+    """The camera index ``source`` names (an int or a digit string), else None."""
+    if isinstance(source, int):
+        return source
+    if isinstance(source, str) and source.isdigit():
+        return int(source)
+    return None
+
+
+def is_live(source: str | int | Path) -> bool:
+    """Whether ``source`` is read live: a camera index or a stream URL (``STREAM_SCHEMES``).
+
+    A live source has no known length and cannot be re-read from an earlier frame; anything
+    else is a path (a video file, an image or a folder of images).
+    """
+    if camera_index(source) is not None:
+        return True
+    return isinstance(source, str) and source.lower().startswith(STREAM_SCHEMES)
+
+
 def open_source(source: str | int | Path, fps: float | None = None) -> tuple[Iterator, SourceInfo]:
     """Open ``source`` and return an iterator of ``(frame_bgr uint8 HxWx3, timestamp_s)``.
 
@@ -31,12 +51,14 @@ def open_source(source: str | int | Path, fps: float | None = None) -> tuple[Ite
             ``http(s)://``, ...; read live, as a camera), a folder of images or one image.
         fps: frame rate for sources without timestamps (image folders); default 30.
 
-    Cameras and stream URLs are timestamped with a monotonic clock from the first frame.
+    Cameras and stream URLs (:func:`is_live`) are timestamped with a monotonic clock from the
+    first frame.
     """
-    if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
-        return _live(int(source), f"camera {source}")
-    if isinstance(source, str) and source.lower().startswith(STREAM_SCHEMES):
-        return _live(source, f"stream {source}")
+    camera = camera_index(source)
+    if camera is not None:
+        return _live(camera, f"camera {source}")
+    if is_live(source):  # a stream URL
+        return _live(str(source), f"stream {source}")
     path = Path(source)
     if not path.exists():
         raise FileNotFoundError(f"source not found: {path}")

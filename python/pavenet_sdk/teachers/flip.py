@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pavenet_sdk.data.types import Person
-from pavenet_sdk.data.windows import AREA_FACTOR
+from pavenet_sdk.data.types import AREA_FACTOR, Person
 from pavenet_sdk.layouts import JointLayout
 from pavenet_sdk.teachers.base import Teacher, check_image, make_person
 
