@@ -7,7 +7,10 @@ spreads them over the whole map: the cache-hostile worst case). Both ops run in 
 process, interleaved, on the same thread count; each timing sample lasts >= 50 ms (fast ops
 are looped) and the median of the repeats is reported.
 
-    PYTHONPATH=python python benchmarks/bench_ms_deform_attn.py --size 192x192 --size 800x1333
+    PYTHONPATH=python python benchmarks/bench_ms_deform_attn.py --size 192x192 --size 1333x800
+
+Sizes on the command line are WIDTHxHEIGHT (0.1 took HxW); the results' ``input_size`` is
+[height, width], the model config's order.
 
 Writes ``benchmarks/results/ms_deform_attn.json``.
 """
@@ -25,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pavenet_sdk.commands.options import parse_size
+
 HEADS, HEAD_DIM, POINTS, STRIDES = 8, 32, 4, (8, 16, 32, 64)
 RESULTS = Path(__file__).resolve().parent / "results" / "ms_deform_attn.json"
 
@@ -37,15 +42,6 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'HxW' -> (H, W)."""
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"size must look like 800x1333, got {text!r}") from exc
-    return h, w
 
 
 def make_layer(size: tuple[int, int], locations: str, seed: int = 0):
@@ -139,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         "--size",
         type=parse_size,
         action="append",
-        help="input HxW (repeatable; default 192x192 and 800x1333)",
+        metavar="WxH",
+        help="input width x height (repeatable; default 192x192 and 1333x800)",
     )
     parser.add_argument(
         "--threads", type=int, action="append", help="thread counts (repeatable; default 1 and 2)"
@@ -155,14 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     from pavenet_sdk.model.msda import ms_deform_attn_reference
 
     rows = []
-    for size in args.size or [(192, 192), (800, 1333)]:
+    sizes = [(h, w) for w, h in args.size] if args.size else [(192, 192), (800, 1333)]
+    for size in sizes:  # (height, width), as make_layer takes it
         for threads in args.threads or [1, 2]:
             row = bench(
                 size, threads, args.repeats, args.locations, native, torch, ms_deform_attn_reference
             )
             rows.append(row)
             print(
-                f"{size[0]}x{size[1]} ({row['tokens']} tokens) threads={threads} "
+                f"{size[1]}x{size[0]} ({row['tokens']} tokens) threads={threads} "
                 f"{row['isa']}: fused {row['fused_ms']:.2f} ms, grid_sample "
                 f"{row['grid_sample_ms']:.1f} ms, x{row['speedup']}, corner reads "
                 f"{row['corner_gb_per_s']} GB/s, max err {row['max_abs_err']:.1e}",

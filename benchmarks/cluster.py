@@ -269,10 +269,14 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pavenet_sdk.commands.options import parse_size
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=4)
     parser.add_argument("--frames", type=int, default=48)
-    parser.add_argument("--size", default="320x240", help="clip size WxH")
+    parser.add_argument(
+        "--size", type=parse_size, default=(320, 240), metavar="WxH", help="clip size (320x240)"
+    )
     parser.add_argument("--model", default="pavenet-tiny", help="package path or bundled name")
     parser.add_argument("--backend", default="auto")
     parser.add_argument(
@@ -283,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.clips, args.frames, args.driver_sources = 2, 6, 10
-    size = tuple(int(v) for v in args.size.lower().split("x"))
+    size = args.size
     load_before = round(os.getloadavg()[0], 2)
     with tempfile.TemporaryDirectory(prefix="pavenet-cluster-bench-") as tmp:
         folder = Path(tmp)

@@ -1,7 +1,7 @@
 """Section 5: peak resident memory of one stream and of 4 streams sharing one Estimator.
 
 Each case runs in a fresh interpreter (``python -m benchmarks.memory PACKAGE BACKEND
-STREAMS FRAMES``) that reads ``VmRSS``/``VmHWM`` from /proc/self/status after the imports,
+STREAMS FRAMES WxH``) that reads ``VmRSS``/``VmHWM`` from /proc/self/status after the imports,
 after loading the model and after pushing the frames. The cache needs N x D x 4 bytes per
 frame and (2T + 1) frames per stream (``FrameWindow``), plus one (F, N, D) copy per decoded
 window.
@@ -110,7 +110,8 @@ def run(mode: Mode) -> dict:
 
 
 if __name__ == "__main__":
+    from pavenet_sdk.commands.options import parse_size
+
     pkg_arg, backend_arg, streams_arg, frames_arg, size_arg = sys.argv[1:6]
-    w, h = (int(v) for v in size_arg.split("x"))
-    result = worker(pkg_arg, backend_arg, int(streams_arg), int(frames_arg), (w, h))
+    result = worker(pkg_arg, backend_arg, int(streams_arg), int(frames_arg), parse_size(size_arg))
     print(json.dumps(result))

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pavenet_sdk.commands.options import parse_size
+
 RESULTS = Path(__file__).resolve().parent / "results" / "soak.json"
 MIB = 1024 * 1024
 
@@ -134,7 +136,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sample-every", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=2000, help="frames before growth counts")
     parser.add_argument("--cycles", type=int, default=200, help="stream and Estimator cycles")
-    parser.add_argument("--frame-size", default="240x320", help="HxW of the pushed frames")
+    parser.add_argument(
+        "--frame-size",
+        type=parse_size,
+        default=(320, 240),
+        metavar="WxH",
+        help="width x height of the pushed frames (default 320x240; 0.1 took HxW)",
+    )
     parser.add_argument("--target-pct", type=float, default=2.0, help="allowed RSS growth, %%")
     parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -144,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.frames < 2 * args.sample_every or args.warmup >= args.frames:
         raise SystemExit("--frames must cover the warm-up and at least two samples")
-    height, width = (int(v) for v in args.frame_size.lower().split("x"))
+    width, height = args.frame_size
     tmp = None
     model = args.model
     if model is None:  # export in a child so torch never loads into the measured process
@@ -197,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "model": str(args.model or "random-weight micro model (64x64, T=1)"),
         "backend": args.backend,
-        "frame_size": [height, width],
+        "frame_size_wh": [width, height],
         "target_growth_pct": args.target_pct,
         "stream": {"frames": args.frames, "warmup": args.warmup, **stream_phase, **stats["stream"]},
         "stream_cycles": {"cycles": args.cycles, **streams, **stats["stream_cycles"]},

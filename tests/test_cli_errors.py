@@ -31,6 +31,17 @@ CASES = {
     "run-missing-model": (["run", "{images}", "--model", "{tmp}/no-model"], "no-model"),
     "run-unknown-backend": (["run", "{images}", "--backend", "nosuch"], "nosuch"),
     "run-bad-precision": (["run", "{images}", "--precision", "f8"], "--precision"),
+    "run-bad-threads": (["run", "{images}", "--threads", "0"], "--threads"),
+    "run-bad-nms-oks": (["run", "{images}", "--nms-oks", "1.5"], "--nms-oks"),
+    "batch-no-source": (["batch", "--out", "{tmp}/b"], "SOURCE"),
+    "batch-bad-nms-oks": (["batch", "{images}", "--out", "{tmp}/b", "--nms-oks", "2"], "--nms-oks"),
+    "batch-bad-workers": (["batch", "{images}", "--out", "{tmp}/b", "--workers", "0"], "--workers"),
+    "batch-bad-chunk-frames": (
+        ["batch", "{images}", "--out", "{tmp}/b", "--chunk-frames", "-1"],
+        "--chunk-frames",
+    ),
+    "watch-bad-queue": (["watch", "0", "--out", "{tmp}/w", "--queue", "0"], "--queue"),
+    "watch-same-source-twice": (["watch", "{images}", "{images}", "--out", "{tmp}/w"], "unique"),
     "export-missing-checkpoint": (["export", "{tmp}/missing.pt"], "missing.pt"),
     "export-not-a-checkpoint": (["export", "{text}"], "notes.txt"),
     "export-unknown-format": (
@@ -42,18 +53,22 @@ CASES = {
     "train-bad-set": (["train", str(SMOKE), "--set", "nosuch"], "nosuch"),
     "train-bad-threads": (["train", str(SMOKE), "--threads", "0"], "--threads"),
     "train-bad-device": (["train", str(SMOKE), "--device", "tpu"], "--device"),
+    "train-bad-max-steps": (["train", str(SMOKE), "--max-steps", "0"], "--max-steps"),
     "eval-missing-gt": (["eval", "--gt", "{tmp}/no-gt", "--pred", "{tmp}"], "no-gt"),
     "eval-no-pred": (["eval", "--gt", "{tmp}"], "--pred"),
+    "eval-malformed-gt": (["eval", "--gt", "{bad_json}", "--pred", "{bad_json}"], "bad.json"),
     "synth-out-under-a-file": (
         ["synth", "--out", "{text}/sub", "--videos", "1", "--frames", "1"],
         "notes.txt",
     ),
     "synth-bad-size": (["synth", "--out", "{tmp}/s", "--size", "big"], "--size"),
+    "synth-zero-size": (["synth", "--out", "{tmp}/s", "--size", "0x240"], "--size"),
     "bench-unknown-section": (["bench", "--smoke", "--only", "nosuch"], "nosuch"),
     "info-missing-config": (["info", "--config", "{tmp}/missing.json"], "missing.json"),
     "info-malformed-config": (["info", "--config", "{bad_json}"], "bad.json"),
     "info-unknown-preset": (["info", "--preset", "nosuch"], "nosuch"),
     "info-bad-threads": (["info", "--threads", "0"], "--threads"),
+    "info-bad-repeats": (["info", "--repeats", "0"], "--repeats"),
     "import-official-missing": (
         ["import-official", "{tmp}/missing.pth", "--out", "{tmp}/o"],
         "missing.pth",
@@ -214,6 +229,36 @@ def test_bugs_keep_their_traceback(exc, monkeypatch) -> None:
     monkeypatch.setattr(doctor, "main", _raising(exc))
     with pytest.raises(type(exc), match="a bug"):
         cli.main(["doctor"])
+
+
+def test_a_bug_while_evaluating_keeps_its_traceback(monkeypatch, tmp_path) -> None:
+    """Only reading the files and pairing them are bad input; what follows is the command's."""
+    import pavenet_sdk.data.annotations as annotations
+    import pavenet_sdk.eval as evaluation
+    from pavenet_sdk.layouts import POSETRACK_15
+
+    monkeypatch.setattr(annotations, "read_annotations", lambda path, layout: ([], POSETRACK_15))
+    monkeypatch.setattr(evaluation, "evaluate_sequences", lambda *a, **k: {"mean": 1.0})
+    gt = tmp_path / "gt.json"
+    gt.write_text("{}")
+    with pytest.raises(KeyError, match="num_frames"):
+        cli.main(["eval", "--gt", str(gt), "--pred", str(gt)])
+
+
+def test_predictions_that_do_not_pair_are_one_error_line(monkeypatch, tmp_path, capsys) -> None:
+    import pavenet_sdk.data.annotations as annotations
+    from pavenet_sdk.data.types import Sequence
+    from pavenet_sdk.layouts import POSETRACK_15
+
+    def read(path, layout):
+        return [Sequence(name=Path(path).stem, frames=[])], POSETRACK_15
+
+    monkeypatch.setattr(annotations, "read_annotations", read)
+    gt, pred = tmp_path / "gt.json", tmp_path / "pred.json"
+    for path in (gt, pred):
+        path.write_text("{}")
+    assert cli.main(["eval", "--gt", str(gt), "--pred", str(pred)]) == 2
+    assert "no prediction sequence named 'gt'" in error_line(capsys.readouterr().err)
 
 
 def test_exit_codes_pass_through(monkeypatch) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from cluster_helpers import assert_same_results, serial_results, write_clip
 
 from pavenet_sdk.cli import main as cli_main
-from pavenet_sdk.cluster.streams import StreamPool
+from pavenet_sdk.cluster.streams import StreamPool, stream_names
 
 OPTIONS = {"score_threshold": 0.0}  # random weights score low: keep every person
 
@@ -58,7 +58,7 @@ def test_a_stream_whose_worker_dies_goes_on_elsewhere_unchanged(ray_local, packa
     def kill_its_worker(pool, name, result):
         if name == "long" and result.frame_index == 12 and not killed:
             slot = pool._streams["long"].slot
-            ray_local.kill(pool._actors[slot])
+            ray_local.kill(pool._pool.actor(slot))
             killed.append(slot)
 
     sources = [clips["long"], clips["mid"], clips["short"]]
@@ -106,3 +106,25 @@ def test_pavenet_watch_writes_json_lines_per_stream(ray_local, package, clips, t
     for name, frames in (("short", 4), ("mid", 9)):
         lines = (tmp_path / f"{name}.jsonl").read_text().splitlines()
         assert [json.loads(x)["frame_index"] for x in lines] == list(range(frames))
+
+
+def test_stream_names_name_cameras_by_index():
+    assert stream_names([0, "2", "a/clip.mp4", "rtsp://cam/live"]) == [
+        "camera0",
+        "camera2",
+        "clip",
+        "live",
+    ]
+
+
+def test_workers_that_cannot_load_the_model_stop_watch_with_one_line(
+    ray_local, clips, tmp_path, capsys
+):
+    code = cli_main(
+        ["watch", clips["short"], "--out", str(tmp_path / "out"), "--workers", "1",
+         "--model", str(tmp_path / "no-model")]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith("pavenet watch: error: the workers could not start: ")
+    assert "no-model" in err

@@ -16,7 +16,7 @@ from pavenet_sdk.model import get_preset
 from pavenet_sdk.official.importer import key_map_for, load_official_state_dict
 from pavenet_sdk.official.preprocess import official_input_size
 
-SIZE = (128, 128)  # smallest square input with >= 300 tokens (the STPD keeps 300 proposals)
+SIZE = (128, 128)  # (h, w): smallest square input with >= 300 tokens (the STPD keeps 300)
 _NORM = re.compile(r"(\.bn\d|\.norms\.\d|\.gn|norm\d?|downsample\.1)\.(weight|bias)$")
 
 
@@ -49,7 +49,7 @@ def test_import_command_writes_a_checkpoint_and_an_onnx_package(official_file, t
     out = tmp_path / "out"
     code = cli_main([
         "import-official", str(official_file), "--out", str(out), "--export",
-        "--formats", "onnx", "--input-size", f"{SIZE[0]}x{SIZE[1]}",
+        "--formats", "onnx", "--input-size", f"{SIZE[1]}x{SIZE[0]}",
     ])  # fmt: skip
     printed = capsys.readouterr().out
     assert code == 0, printed
@@ -78,7 +78,7 @@ def test_import_command_writes_a_checkpoint_and_an_onnx_package(official_file, t
     assert ((result["poses"] >= 0) & (result["poses"] <= 1)).all()
 
     # the package: manifest with the authors' conventions, ONNX graphs equal to eager
-    package = out / f"paper-r50-official-{SIZE[0]}x{SIZE[1]}"
+    package = out / f"paper-r50-official-{SIZE[1]}x{SIZE[0]}"  # named width x height
     manifest = json.loads((package / "manifest.json").read_text())
     assert manifest["input_size"] == list(SIZE) and manifest["formats"] == ["onnx"]
     assert manifest["preprocessing"]["color"] == "rgb"
@@ -130,3 +130,29 @@ def test_import_command_refuses_unsafe_files(tmp_path, capsys):
 )  # fmt: skip
 def test_official_input_size_follows_the_keep_ratio_resize(video, size):
     assert official_input_size(*video) == size
+
+
+@pytest.mark.parametrize(
+    "option, value, input_hw, printed",
+    [
+        ("--input-size", "160x128", (128, 160), "input 160x128"),  # width x height
+        ("--video-size", "1920x1080", (750, 1333), "input 1333x750"),
+        (None, None, (800, 1333), "input 1333x800"),  # the default: the authors' bound
+    ],
+)  # fmt: skip
+def test_sizes_on_the_command_line_are_width_x_height(
+    option, value, input_hw, printed, tmp_path, monkeypatch, capsys
+):
+    import pavenet_sdk.official.importer as importer
+
+    seen = []
+
+    def stop(path, cfg):
+        seen.append(cfg.input_size)
+        raise ValueError("stopped after the config")
+
+    monkeypatch.setattr(importer, "import_official", stop)
+    argv = ["import-official", str(tmp_path / "x.pth"), "--out", str(tmp_path / "o")]
+    assert cli_main(argv + ([option, value] if option else [])) == 2
+    assert seen == [input_hw]  # the model config's (height, width)
+    assert printed in capsys.readouterr().out

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from pavenet_sdk.runtime.sources import open_source
+from pavenet_sdk.runtime.sources import STREAM_SCHEMES, camera_index, is_live, open_source
 
 
 @pytest.fixture
@@ -43,3 +44,24 @@ def test_stream_url_is_read_live(served_clip):
 def test_unreachable_stream_names_it():
     with pytest.raises(ValueError, match="cannot open stream http://127.0.0.1:9/x.mp4"):
         open_source("http://127.0.0.1:9/x.mp4")
+
+
+@pytest.mark.parametrize(
+    ("source", "camera", "live"),
+    [
+        (0, 0, True),
+        ("2", 2, True),
+        ("rtsp://cam/live", None, True),
+        ("HTTPS://host/clip.mp4", None, True),
+        ("clip.mp4", None, False),
+        ("videos/10", None, False),
+        (Path("0"), None, False),  # a path, even one named like a camera
+    ],
+)
+def test_cameras_and_stream_urls_are_live(source, camera, live):
+    assert camera_index(source) == camera
+    assert is_live(source) is live
+
+
+def test_every_stream_scheme_is_live():
+    assert all(is_live(f"{scheme}host/x") for scheme in STREAM_SCHEMES)

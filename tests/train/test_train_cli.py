@@ -118,6 +118,22 @@ def test_bad_cli_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "missing.toml" in capsys.readouterr().err
     assert cli_main(["train", str(SMOKE), "--threads", "0"]) == 2
     assert "--threads" in capsys.readouterr().err
+    assert cli_main(["train", str(SMOKE), "--set", "run.threads=0"]) == 2
+    assert "threads must be >= 1" in capsys.readouterr().err
+
+
+def test_a_bug_in_the_training_loop_keeps_its_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pavenet_sdk.train.loop import Trainer
+
+    def broken_step(self, batches):
+        raise ValueError("a bug in a training step")
+
+    monkeypatch.setattr(Trainer, "_train_step", broken_step)
+    with pytest.raises(ValueError, match="a bug in a training step"):
+        cli_main(["train", str(SMOKE), "--out", str(tmp_path / "run"), "--no-progress",
+                  "--threads", "1", "--set", "eval.videos=0"])  # fmt: skip
 
 
 @pytest.mark.slow

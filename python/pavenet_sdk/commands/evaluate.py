@@ -74,7 +74,12 @@ def _finite(value: Any) -> Any:
 
 
 def subset_joints(text: str | None, layout: Any) -> tuple[str, ...] | None:
-    """``--subset`` -> joint names (None: the evaluator's default)."""
+    """``--subset`` -> joint names (None: the evaluator's default).
+
+    Raises:
+        UsageError: no joint named.
+    """
+    from pavenet_sdk.errors import UsageError
     from pavenet_sdk.layouts import LIMB_JOINTS
 
     if text is None:
@@ -85,12 +90,12 @@ def subset_joints(text: str | None, layout: Any) -> tuple[str, ...] | None:
         return LIMB_JOINTS
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     if not names:
-        raise ValueError(f"--subset: give 'all', 'limbs' or joint names, got {text!r}")
+        raise UsageError(f"--subset: give 'all', 'limbs' or joint names, got {text!r}")
     return names
 
 
 def main(args: argparse.Namespace) -> int:
-    from pavenet_sdk.cli import UsageError, user_input
+    from pavenet_sdk.cli import UsageError
 
     gt_path, pred_path = Path(args.gt), Path(args.pred)
     for flag, path in (("--gt", gt_path), ("--pred", pred_path)):
@@ -100,14 +105,10 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("--subset applies to --metric coco only")
     if args.metric != "posetrack" and args.joints:
         raise UsageError("--joints (per-joint APs) applies to --metric posetrack only")
-    with user_input(ValueError, KeyError):
-        if args.metric == "posetrack":
-            result = _posetrack(args, gt_path, pred_path)
-        else:
-            try:
-                result = _coco(args, gt_path, pred_path)
-            except ImportError as exc:
-                raise UsageError(str(exc)) from exc
+    if args.metric == "posetrack":
+        result = _posetrack(args, gt_path, pred_path)
+    else:
+        result = _coco(args, gt_path, pred_path)
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,16 +117,28 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _posetrack(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict:
+def _read(path: Path, layout: str | None) -> tuple[list, Any]:
+    """The sequences of an annotation file or folder and their layout (``--layout`` names)."""
+    from pavenet_sdk.cli import user_input
     from pavenet_sdk.data.annotations import read_annotations
+
+    with user_input(ValueError, KeyError):  # a malformed file, an unknown layout
+        return read_annotations(path, layout)
+
+
+def _posetrack(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict:
+    from pavenet_sdk.cli import user_input
     from pavenet_sdk.eval import TABLE_COLUMNS, evaluate_posetrack, evaluate_sequences, format_table
 
     if gt_path.is_dir() and pred_path.is_dir():  # per-video files, exactly as poseval pairs them
-        result = evaluate_posetrack(gt_path, pred_path, check_names=args.check_names)
+        # reads the files; ValueError: a malformed file, or one poseval would refuse
+        with user_input(ValueError, KeyError):
+            result = evaluate_posetrack(gt_path, pred_path, check_names=args.check_names)
     else:
-        gt, gt_layout = read_annotations(gt_path, args.layout)
-        pred, pred_layout = read_annotations(pred_path, args.pred_layout or args.layout)
-        result = evaluate_sequences(gt, pred, gt_layout=gt_layout, pred_layout=pred_layout)
+        gt, gt_layout = _read(gt_path, args.layout)
+        pred, pred_layout = _read(pred_path, args.pred_layout or args.layout)
+        with user_input():  # predictions that do not pair with the ground truth
+            result = evaluate_sequences(gt, pred, gt_layout=gt_layout, pred_layout=pred_layout)
         result["num_sequences"] = len(gt)
     print(f"{result['num_sequences']} sequences, {result['num_frames']} evaluated frames")
     print(format_table(result))
@@ -138,13 +151,20 @@ def _posetrack(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict
 
 
 def _coco(args: argparse.Namespace, gt_path: Path, pred_path: Path) -> dict:
-    from pavenet_sdk.data.annotations import read_annotations
+    from pavenet_sdk.cli import UsageError, user_input
     from pavenet_sdk.eval import evaluate_coco, format_coco_table
 
-    gt, gt_layout = read_annotations(gt_path, args.layout)
-    pred, pred_layout = read_annotations(pred_path, args.pred_layout or args.layout)
+    gt, gt_layout = _read(gt_path, args.layout)
+    pred, pred_layout = _read(pred_path, args.pred_layout or args.layout)
     joints = subset_joints(args.subset, gt_layout)
-    result = evaluate_coco(gt, pred, gt_layout=gt_layout, pred_layout=pred_layout, joints=joints)
+    try:
+        # ValueError: predictions that do not pair with the ground truth, unknown --subset joints
+        with user_input():
+            result = evaluate_coco(
+                gt, pred, gt_layout=gt_layout, pred_layout=pred_layout, joints=joints
+            )
+    except ImportError as exc:  # pycocotools is missing
+        raise UsageError(str(exc)) from exc
     print(f"{len(gt)} sequences, {result['num_images']} evaluated frames, "
           f"{result['num_gt']} people; {len(result['joints'])} joints of {gt_layout.name} "
           f"(OKS sigmas of those joints)")  # fmt: skip

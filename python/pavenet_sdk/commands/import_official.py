@@ -4,28 +4,15 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
+
+from pavenet_sdk.commands.options import parse_size
 
 HELP = "import the authors' released PAVE-Net weights (.pth) into a checkpoint / model package"
 
 BACKBONES = {"r50": "paper-r50", "swin-l": "paper-swinl"}
 DEFAULT_FORMATS = "onnx,openvino,torch"
-
-
-def _size(text: str, what: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{what} must look like 800x1333, got {text!r}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def _input_size(text: str) -> tuple[int, int]:
-    return _size(text, "--input-size (HxW)")
-
-
-def _video_size(text: str) -> tuple[int, int]:
-    return _size(text, "--video-size (WxH)")
+DEFAULT_INPUT = (1333, 800)  # (width, height): the authors' 1333 x 800 bound, letterboxed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,16 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     size = parser.add_mutually_exclusive_group()
     size.add_argument(
-        "--input-size", type=_input_size, default=None, metavar="HxW",
-        help="fixed model input (letterbox target), default 800x1333",
-    )  # fmt: skip
+        "--input-size",
+        type=parse_size,
+        default=None,
+        metavar="WxH",
+        help="fixed model input (letterbox target) as WIDTHxHEIGHT, like every size on the "
+        "command line (0.1 took HxW); default 1333x800",
+    )
     size.add_argument(
         "--video-size",
-        type=_video_size,
+        type=parse_size,
         default=None,
         metavar="WxH",
         help="set the input size to the authors' keep-ratio resize of this video resolution "
-        "(no letterbox padding), e.g. 1920x1080 -> 750x1333",
+        "(no letterbox padding), e.g. 1920x1080 -> input 1333x750",
     )
     parser.add_argument(
         "--export", action="store_true", help="also write a model package (see --formats)"
@@ -72,12 +63,12 @@ def main(args: argparse.Namespace) -> int:
     torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
     preset = BACKBONES[args.backbone]
     if args.video_size is not None:
-        input_size = official_input_size(*args.video_size)
+        height, width = official_input_size(*args.video_size)
     else:
-        input_size = args.input_size or (800, 1333)
-    cfg = get_preset(preset).replace(input_size=input_size)
+        width, height = args.input_size or DEFAULT_INPUT
+    cfg = get_preset(preset).replace(input_size=(height, width))  # the model config's order
     name = args.name or f"{preset}-official"
-    print(f"importing {args.checkpoint} as {preset} (input {input_size[0]}x{input_size[1]})")
+    print(f"importing {args.checkpoint} as {preset} (input {width}x{height})")
     try:
         model, report = import_official(args.checkpoint, cfg)
     except OfficialImportError as exc:  # bad input: one error line, the report below it
@@ -102,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
         from pavenet_sdk.export import export_package
 
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-        package = args.out / f"{name}-{input_size[0]}x{input_size[1]}"
+        package = args.out / f"{name}-{width}x{height}"
         export_package(
             model, package, formats, name=name,
             preprocessing=PREPROCESSING, official_source=source,

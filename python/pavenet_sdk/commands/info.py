@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from pavenet_sdk.commands.options import positive_int
+
 HELP = "show a model's parameters per component, decoder GFLOPs and per-frame latency"
 
 
@@ -28,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--time-preset", default="tiny", help="preset whose latency --time measures (tiny)"
     )
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed runs per stage")
+    parser.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--repeats", type=positive_int, default=20, help="timed runs per stage")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
 
 
@@ -137,8 +139,6 @@ def main(args: argparse.Namespace) -> int:
 
     from pavenet_sdk.model import ModelConfig, build_model, get_preset
 
-    if args.threads < 1:
-        raise SystemExit("--threads must be >= 1")
     torch.set_num_threads(args.threads)
     try:  # bad input: one error line (a missing file is an OSError, reported as such)
         if args.config is not None:

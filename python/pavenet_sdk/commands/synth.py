@@ -4,18 +4,11 @@ preview contact sheet."""
 from __future__ import annotations
 
 import argparse
-import re
+
+from pavenet_sdk.commands.options import parse_size
 
 HELP = "write a synthetic multi-person pose video dataset (PoseTrack 2018 or COCO) or a preview"
 PRESET_NAMES = ("mixed", "easy", "crowd", "occlusion")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'320x240' -> (320, 240)."""
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"size must look like 320x240, got {text!r}")
-    return int(match.group(1)), int(match.group(2))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +29,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--persons", type=int, default=None, help="fix the number of annotated people per clip"
     )
-    parser.add_argument("--size", type=parse_size, default=(320, 240), metavar="WxH")
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        default=(320, 240),
+        metavar="WxH",
+        help="frame width x height in pixels (default 320x240)",
+    )
     parser.add_argument("--split", default="train", help="folder under images/ and annotations/")
     parser.add_argument("--label-every", type=int, default=1, help="label every k-th frame")
     parser.add_argument("--jpeg-quality", type=int, default=90)
