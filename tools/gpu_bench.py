@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     layer = load_layer_benchmark()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=layer.parse_size, action="append",
-                        help="input HxW (repeatable; default 192x192 and 800x1333)")  # fmt: skip
+                        help="input WxH (repeatable; default 192x192 and 1333x800)")  # fmt: skip
     parser.add_argument("--repeats", type=int, default=7, help="timing samples per call")
     parser.add_argument("--threads", type=int, default=0, help="CPU kernel threads (0: all)")
     parser.add_argument("--out", type=Path, default=None, help="write the results here (JSON)")
@@ -141,14 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     torch = cuda_torch(native, args.require_cuda)
     native.set_num_threads(args.threads)
     rows = []
-    for size in args.size or [(192, 192), (800, 1333)]:
+    sizes = [(h, w) for w, h in args.size] if args.size else [(192, 192), (800, 1333)]
+    for size in sizes:
         row = bench_size(size, args.repeats, layer, native, _core, torch)
         rows.append(row)
         timings = ", ".join(
             f"{k[:-3]} {v:.2f} ms" for k, v in row.items() if k.endswith("_ms") and v is not None
         )
         err = row.get("max_abs_err_cuda_vs_cpu")
-        print(f"{size[0]}x{size[1]} ({row['tokens']} tokens): {timings}"
+        print(f"{size[1]}x{size[0]} ({row['tokens']} tokens): {timings}"
               + ("" if err is None else f"; max |cuda - cpu| {err:.1e}"), flush=True)  # fmt: skip
     report = {
         "benchmark": "ms_deform_attn on CUDA, paper encoder layer (H 8, Dh 32, L 4, P 4)",
