@@ -58,15 +58,6 @@ def main(args: argparse.Namespace) -> int:
     from pavenet_sdk.train.config import deep_update, load_config, parse_assignment
     from pavenet_sdk.train.loop import Trainer
 
-    class _Trainer(Trainer):
-        """The trainer with its set-up marked as reading user input: a ``ValueError`` while it
-        reads the resume checkpoint, the weights to start from or the data is bad input; one
-        in the training loop is a bug and keeps its traceback."""
-
-        def _setup(self, info) -> None:
-            with user_input():
-                super()._setup(info)
-
     overrides: dict = {"run": {"device": args.device}} if args.device else {}
     with user_input():  # the config file and the --set overrides
         for item in args.set:
@@ -74,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, overrides)
     out = args.out or Path("runs") / cfg.run.name
     with user_input():  # run.threads of the config
-        trainer = _Trainer(cfg, out, resume=args.resume, max_steps=args.max_steps,
+        trainer = Trainer(cfg, out, resume=args.resume, max_steps=args.max_steps,
                            threads=threads, progress=not args.no_progress)  # fmt: skip
     summary = trainer.run()
     if summary is not None and int(os.environ.get("RANK", "0")) == 0:

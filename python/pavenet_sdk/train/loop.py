@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from pavenet_sdk.errors import InputError
 from pavenet_sdk.train import data as train_data
 from pavenet_sdk.train.config import TrainConfig
 from pavenet_sdk.train.distributed import (
@@ -331,7 +332,10 @@ class Trainer:
         torch.set_num_threads(self.threads)
         self.info = info = init_distributed(self.cfg.run.device)
         try:
-            self._setup(info)
+            try:  # set-up reads what the config names: its failures are bad input
+                self._setup(info)
+            except ValueError as exc:
+                raise InputError(str(exc)) from exc
             return self._loop(info)
         finally:
             cleanup()
