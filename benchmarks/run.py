@@ -5,7 +5,7 @@
 Sections: encoder_cache, crowd_scaling, fused_kernel, backends, memory, roofline. Each writes
 ``<out>/<name>.json``; then ``summary.md`` and the plots are rebuilt from every JSON in
 ``<out>``. One thread everywhere (OMP/MKL/torch/native), since the cores may be shared.
-``pavenet bench`` calls :func:`main`.
+``pavenet bench`` runs this module (``python -m benchmarks.run``).
 """
 
 from __future__ import annotations
@@ -23,31 +23,13 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     if importlib.util.find_spec("pavenet_sdk") is None:  # a source checkout, not installed
         sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "python"))
 
-SECTIONS = ("encoder_cache", "crowd_scaling", "fused_kernel", "backends", "memory", "roofline")
+from pavenet_sdk.commands.bench import add_arguments, parse_sections  # noqa: E402
 
 
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = parser or argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    speed = parser.add_mutually_exclusive_group()
-    speed.add_argument("--quick", action="store_true", help="fewer repeats and sizes (< 10 min)")
-    speed.add_argument("--smoke", action="store_true", help="micro shapes, seconds (tests)")
-    parser.add_argument(
-        "--only", default=None, help=f"comma-separated sections (default all): {','.join(SECTIONS)}"
-    )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="results folder (default benchmarks/results)"
-    )
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)  # the options of ``pavenet bench``
     return parser
-
-
-def parse_sections(text: str | None) -> list[str]:
-    if not text:
-        return list(SECTIONS)
-    names = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in names if s not in SECTIONS]
-    if unknown or not names:
-        raise ValueError(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
-    return names
 
 
 def run_suite(mode_name: str, sections: list[str], out: Path) -> list[Path]:

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # the suite lives in the source tree's benchmarks/ package
 
 from benchmarks.common import Case, interleave, summarize  # noqa: E402
-from benchmarks.run import SECTIONS, parse_sections  # noqa: E402
+
+from pavenet_sdk.commands.bench import SECTIONS, parse_sections  # noqa: E402
 
 
 def test_interleave_alternates_cases_and_warms_up():

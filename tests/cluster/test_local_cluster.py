@@ -10,7 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from cluster_helpers import assert_loopback_only, assert_same_results, ray_processes, serial_results
+from cluster_helpers import (
+    assert_loopback_only,
+    assert_same_results,
+    listening_addresses,
+    ray_processes,
+    serial_results,
+)
 
 from pavenet_sdk.cli import main as cli_main
 from pavenet_sdk.cluster.batch import run_batch
@@ -50,9 +56,14 @@ def test_pavenet_batch_joins_a_cluster_from_ray_start(package, clips, tmp_path):
          f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
          "--disable-usage-stats"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        # loopback only (the test rule), whatever earlier tests left in os.environ
+        env=dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0"),
     )  # fmt: skip
     try:
         _wait_for_port(port, head)
+        deadline = time.monotonic() + 30  # the raylet opens its sockets after the GCS
+        while not listening_addresses(ray_processes() - before) and time.monotonic() < deadline:
+            time.sleep(0.5)
         assert_loopback_only(ray_processes() - before)
         code = cli_main(
             ["batch", clips["short"], clips["mid"], "--out", str(tmp_path), "--address", "auto",

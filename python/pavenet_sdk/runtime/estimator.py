@@ -254,9 +254,9 @@ class Estimator:
 
     def predict_image(self, image: np.ndarray) -> FrameResult:
         """The people in one still image: a one-frame stream of its own (the temporal window
-        repeats the frame), so the result is what a video of that single frame gives."""
-        stream = self.stream()
-        (result,) = stream.push_frame(image, 0.0) + stream.flush()
+        repeats the frame), so the result is what a video of that single frame gives; it
+        carries the image (``result.plot()`` draws on it)."""
+        (result,) = self.stream().run_frames([(image, 0.0)])
         return result
 
 
