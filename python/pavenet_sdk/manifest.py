@@ -80,6 +80,11 @@ class PackageError(InputError):
     version."""
 
 
+#: the person-score threshold of a package whose manifest names none (optional field
+#: ``score_threshold``: a model's own calibrated default, used when the user gives none)
+DEFAULT_SCORE_THRESHOLD = 0.3
+
+
 def build_manifest(
     config: ModelConfig, *, name: str, formats: list[str], **info: Any
 ) -> dict[str, Any]:
@@ -176,6 +181,9 @@ def _check_values(manifest: dict[str, Any], where: str) -> None:
         raise PackageError(f"{where}: 'level_shapes' must be a list of [height, width] > 0")
     if sum(h * w for h, w in shapes) != manifest["num_tokens"]:
         raise PackageError(f"{where}: 'level_shapes' do not add up to 'num_tokens'")
+    threshold = manifest.get("score_threshold", DEFAULT_SCORE_THRESHOLD)
+    if not _is_number(threshold) or not 0.0 <= threshold <= 1.0:
+        raise PackageError(f"{where}: 'score_threshold' must be in [0, 1], got {threshold!r}")
     formats = manifest["formats"]
     unknown = [f for f in formats if not isinstance(f, str) or f not in GRAPH_FILES]
     if unknown or not formats or len(set(formats)) != len(formats):

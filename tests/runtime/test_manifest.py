@@ -126,3 +126,22 @@ def test_the_manifest_module_needs_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "posetrack-15"
+
+
+def test_a_package_may_carry_its_own_score_threshold(micro_model, tmp_path):
+    """``score_threshold`` in the manifest is the model's default; an explicit one wins."""
+    import shutil
+
+    from pavenet_sdk import Estimator
+
+    _, package = micro_model
+    custom = tmp_path / "pkg"
+    shutil.copytree(package, custom)
+    data = json.loads((custom / "manifest.json").read_text())
+    assert Estimator(custom, backend="onnx").score_threshold == mf.DEFAULT_SCORE_THRESHOLD
+    (custom / "manifest.json").write_text(json.dumps({**data, "score_threshold": 0.15}))
+    assert Estimator(custom, backend="onnx").score_threshold == 0.15
+    assert Estimator(custom, backend="onnx", score_threshold=0.5).score_threshold == 0.5
+    (custom / "manifest.json").write_text(json.dumps({**data, "score_threshold": 1.5}))
+    with pytest.raises(PackageError, match="score_threshold"):
+        load_package(custom)

@@ -86,9 +86,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, threads: bool = True
     parser.add_argument(
         "--score-threshold",
         type=unit_interval,
-        default=0.3,
+        default=None,
         metavar="FLOAT",
-        help="keep people scoring at least this, in [0, 1] (default 0.3)",
+        help="keep people scoring at least this, in [0, 1] (default: the model's own, else 0.3)",
     )
     parser.add_argument(
         "--nms-oks",

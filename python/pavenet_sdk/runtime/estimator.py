@@ -23,7 +23,7 @@ import numpy as np
 
 from pavenet_sdk import native
 from pavenet_sdk.layouts import JointLayout
-from pavenet_sdk.manifest import GRAPH_FILES, build_manifest
+from pavenet_sdk.manifest import DEFAULT_SCORE_THRESHOLD, GRAPH_FILES, build_manifest
 from pavenet_sdk.runtime.backends import Backend, load_backend, resolve_backend
 from pavenet_sdk.runtime.models import resolve_model
 from pavenet_sdk.runtime.package import ModelPackage, PackageError, load_package
@@ -63,7 +63,8 @@ class Estimator:
         precision: "f32" everywhere; "bf16"/"f16" with OpenVINO where the CPU supports it.
         threads: intra-op threads for the engine and the native core (default 1: on shared
             cores more threads can be much slower; raise it on a dedicated machine).
-        score_threshold: persons scoring below this are dropped.
+        score_threshold: persons scoring below this are dropped; None: the package's own
+            (its manifest's ``score_threshold``, a per-model calibrated value), else 0.3.
         nms_oks: OKS-NMS threshold in [0, 1] applied to each frame's people (None: off, the
             default; the PAVE-Net authors used 0.45 in one revision of their head). A person
             whose OKS with a better-scoring one exceeds it is dropped as a duplicate.
@@ -83,7 +84,7 @@ class Estimator:
         *,
         precision: str = "f32",
         threads: int = 1,
-        score_threshold: float = 0.3,
+        score_threshold: float | None = None,
         nms_oks: float | None = None,
         track: bool = True,
         smooth: bool = False,
@@ -106,7 +107,7 @@ class Estimator:
         model: PAVENet,
         *,
         threads: int = 1,
-        score_threshold: float = 0.3,
+        score_threshold: float | None = None,
         nms_oks: float | None = None,
         track: bool = True,
         smooth: bool = False,
@@ -144,7 +145,7 @@ class Estimator:
         backend_name: str,
         engine: Backend,
         threads: int,
-        score_threshold: float,
+        score_threshold: float | None,
         nms_oks: float | None,
         track: bool,
         smooth: bool,
@@ -156,6 +157,8 @@ class Estimator:
         self.backend = engine
         self._check_graphs()
         self.threads = threads
+        if score_threshold is None:
+            score_threshold = package.manifest.get("score_threshold", DEFAULT_SCORE_THRESHOLD)
         self.score_threshold = float(score_threshold)
         self.nms_oks = None if nms_oks is None else float(nms_oks)
         self.track = track
@@ -426,10 +429,10 @@ class Stream:
         )
 
 
-def _check_options(threads: Any, score_threshold: float, nms_oks: float | None) -> None:
+def _check_options(threads: Any, score_threshold: float | None, nms_oks: float | None) -> None:
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
-    if not 0.0 <= score_threshold <= 1.0:
+    if score_threshold is not None and not 0.0 <= score_threshold <= 1.0:
         raise ValueError(f"score_threshold must be in [0, 1], got {score_threshold}")
     if nms_oks is not None and not 0.0 <= nms_oks <= 1.0:
         raise ValueError(f"nms_oks must be in [0, 1] or None, got {nms_oks}")
