@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pavenet_sdk.data.types import Person
+from pavenet_sdk.manifest import DEFAULT_SCORE_THRESHOLD
 from pavenet_sdk.teachers.base import check_image, make_person
 
 __all__ = ["PackageTeacher"]
@@ -43,6 +44,10 @@ class PackageTeacher:
             model, threads=threads, score_threshold=score_threshold, nms_oks=nms_oks, track=False
         )
         self.layout = self.estimator.layout
+        #: the person-score threshold the package recommends (what ``Estimator`` defaults to)
+        self.default_threshold = float(
+            self.estimator.package.manifest.get("score_threshold", DEFAULT_SCORE_THRESHOLD)
+        )
 
     def __call__(self, image_bgr: np.ndarray) -> list[Person]:
         check_image(image_bgr)
