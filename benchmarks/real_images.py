@@ -167,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run each model with this OKS-NMS threshold")  # fmt: skip
     parser.add_argument("--background", type=Path, help="images/ + masks/ folder (Penn-Fudan)")
     parser.add_argument("--crops", type=int, default=200, help="background crops")
-    parser.add_argument("--threshold", type=float, default=None,
-                        help="empty-scene threshold of every row (default: each model's)")  # fmt: skip
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="empty-scene threshold (default: per model)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per image")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     args = parser.parse_args(argv)
