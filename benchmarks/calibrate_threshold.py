@@ -10,7 +10,8 @@ people for every candidate threshold; the F1-best one is the package's ``score_t
     python benchmarks/calibrate_threshold.py --model models/pavenet-small --labels labels/ \\
         --clip mmaction2-two-people-room --clip sports2d-walk [--write]
 
-``--write`` stores it in the package's manifest. Writes ``benchmarks/results/threshold.json``.
+``--write`` stores it (and ``--nms-oks``, the post-processing it was chosen with) in the
+package's manifest, as the model's defaults. Writes ``benchmarks/results/threshold.json``.
 """
 
 from __future__ import annotations
@@ -67,10 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, required=True, help="held-out clips' labels")
     parser.add_argument("--clip", action="append", required=True, help="held-out clip name")
     parser.add_argument("--frames-per-clip", type=int, default=0, help="0: whole clips")
+    parser.add_argument("--nms-oks", type=float, default=None, help="post-processing OKS-NMS")
     parser.add_argument("--write", action="store_true", help="store it in the manifest")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    est = Estimator(args.model, threads=1, score_threshold=0.0, track=False)
+    nms = False if args.nms_oks is None else args.nms_oks
+    est = Estimator(args.model, threads=1, score_threshold=0.0, nms_oks=nms, track=False)
     clips = real_clips(args.labels, args.clip, args.frames_per_clip, est.layout)
     frames = []
     for clip in clips:
@@ -85,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                    out=np.zeros_like(tp), where=precision + recall > 0)  # fmt: skip
     best = int(np.argmax(f1))
     report = {
-        "model": str(args.model), "clips": args.clip, "frames": len(frames),
+        "model": str(args.model), "nms_oks": args.nms_oks, "clips": args.clip, "frames": len(frames),
         "people": int(n_gt[0]), "best_threshold": float(CANDIDATES[best]),
         "rows": [{"threshold": float(c), "precision": round(float(p), 3),
                   "recall": round(float(r), 3), "f1": round(float(f), 3)}
@@ -105,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(args.model) / "manifest.json"
         manifest = json.loads(path.read_text(encoding="utf-8"))
         manifest["score_threshold"] = report["best_threshold"]
+        manifest["nms_oks"] = args.nms_oks  # the post-processing the threshold was chosen with
         path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         print(f"written to {path}")
     return 0

@@ -80,8 +80,9 @@ class PackageError(InputError):
     version."""
 
 
-#: the person-score threshold of a package whose manifest names none (optional field
-#: ``score_threshold``: a model's own calibrated default, used when the user gives none)
+#: the person-score threshold of a package whose manifest names none. Optional manifest fields
+#: ``score_threshold`` and ``nms_oks`` are a model's own post-processing defaults, used when
+#: the user gives none
 DEFAULT_SCORE_THRESHOLD = 0.3
 
 
@@ -184,6 +185,9 @@ def _check_values(manifest: dict[str, Any], where: str) -> None:
     threshold = manifest.get("score_threshold", DEFAULT_SCORE_THRESHOLD)
     if not _is_number(threshold) or not 0.0 <= threshold <= 1.0:
         raise PackageError(f"{where}: 'score_threshold' must be in [0, 1], got {threshold!r}")
+    nms = manifest.get("nms_oks")
+    if nms is not None and (not _is_number(nms) or not 0.0 <= nms <= 1.0):
+        raise PackageError(f"{where}: 'nms_oks' must be in [0, 1] or null, got {nms!r}")
     formats = manifest["formats"]
     unknown = [f for f in formats if not isinstance(f, str) or f not in GRAPH_FILES]
     if unknown or not formats or len(set(formats)) != len(formats):

@@ -145,3 +145,25 @@ def test_a_package_may_carry_its_own_score_threshold(micro_model, tmp_path):
     (custom / "manifest.json").write_text(json.dumps({**data, "score_threshold": 1.5}))
     with pytest.raises(PackageError, match="score_threshold"):
         load_package(custom)
+
+
+def test_a_package_may_carry_its_own_oks_nms(micro_model, tmp_path):
+    """``nms_oks`` in the manifest is the model's default; ``nms_oks=False`` turns it off."""
+    import shutil
+
+    from pavenet_sdk import Estimator
+
+    _, package = micro_model
+    custom = tmp_path / "pkg"
+    shutil.copytree(package, custom)
+    data = json.loads((custom / "manifest.json").read_text())
+    assert Estimator(custom, backend="onnx").nms_oks is None  # the paper's models: off
+    (custom / "manifest.json").write_text(json.dumps({**data, "nms_oks": 0.45}))
+    assert Estimator(custom, backend="onnx").nms_oks == 0.45
+    assert Estimator(custom, backend="onnx", nms_oks=0.3).nms_oks == 0.3
+    assert Estimator(custom, backend="onnx", nms_oks=False).nms_oks is None
+    with pytest.raises(ValueError, match="nms_oks"):
+        Estimator(custom, backend="onnx", nms_oks=True)
+    (custom / "manifest.json").write_text(json.dumps({**data, "nms_oks": -1}))
+    with pytest.raises(PackageError, match="nms_oks"):
+        load_package(custom)

@@ -47,6 +47,11 @@ def unit_interval(text: str) -> float:
     return value
 
 
+def nms_value(text: str) -> float | bool:
+    """argparse type of ``--nms-oks``: a number in [0, 1], or ``off`` (False)."""
+    return False if text.strip().lower() == "off" else unit_interval(text)
+
+
 def int_at_least(minimum: int) -> Callable[[str], int]:
     """argparse type: an integer >= ``minimum``."""
 
@@ -92,11 +97,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, threads: bool = True
     )
     parser.add_argument(
         "--nms-oks",
-        type=unit_interval,
+        type=nms_value,
         default=None,
-        metavar="FLOAT",
+        metavar="FLOAT|off",
         help="drop a person whose OKS with a better-scoring one exceeds this, in [0, 1] (e.g. "
-        "0.45; default: off)",
+        "0.45), or 'off' (default: the model's own, else off)",
     )
     parser.add_argument("--smooth", action="store_true", help="One-Euro keypoint smoothing")
     parser.add_argument("--fps", type=float, default=None, help="frame rate of image folders")

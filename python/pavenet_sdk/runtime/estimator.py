@@ -65,9 +65,11 @@ class Estimator:
             cores more threads can be much slower; raise it on a dedicated machine).
         score_threshold: persons scoring below this are dropped; None: the package's own
             (its manifest's ``score_threshold``, a per-model calibrated value), else 0.3.
-        nms_oks: OKS-NMS threshold in [0, 1] applied to each frame's people (None: off, the
-            default; the PAVE-Net authors used 0.45 in one revision of their head). A person
-            whose OKS with a better-scoring one exceeds it is dropped as a duplicate.
+        nms_oks: OKS-NMS threshold in [0, 1] applied to each frame's people: a person whose
+            OKS with a better-scoring one exceeds it is dropped as a duplicate (the PAVE-Net
+            authors used 0.45 in one revision of their head). None: the package's own (its
+            manifest's ``nms_oks``; off when it names none, as for the paper's models);
+            False: off.
         track: assign stable ``track_ids`` (always present; sequential ids when False).
         smooth: apply One-Euro smoothing to tracked keypoints.
 
@@ -85,7 +87,7 @@ class Estimator:
         precision: str = "f32",
         threads: int = 1,
         score_threshold: float | None = None,
-        nms_oks: float | None = None,
+        nms_oks: float | bool | None = None,
         track: bool = True,
         smooth: bool = False,
         tracker: TrackerOptions | None = None,
@@ -108,7 +110,7 @@ class Estimator:
         *,
         threads: int = 1,
         score_threshold: float | None = None,
-        nms_oks: float | None = None,
+        nms_oks: float | bool | None = None,
         track: bool = True,
         smooth: bool = False,
         tracker: TrackerOptions | None = None,
@@ -146,7 +148,7 @@ class Estimator:
         engine: Backend,
         threads: int,
         score_threshold: float | None,
-        nms_oks: float | None,
+        nms_oks: float | bool | None,
         track: bool,
         smooth: bool,
         tracker: TrackerOptions | None,
@@ -160,7 +162,9 @@ class Estimator:
         if score_threshold is None:
             score_threshold = package.manifest.get("score_threshold", DEFAULT_SCORE_THRESHOLD)
         self.score_threshold = float(score_threshold)
-        self.nms_oks = None if nms_oks is None else float(nms_oks)
+        if nms_oks is None:
+            nms_oks = package.manifest.get("nms_oks")
+        self.nms_oks = None if nms_oks is None or nms_oks is False else float(nms_oks)
         self.track = track
         self.smooth = smooth
         self.tracker_options = tracker or TrackerOptions()
@@ -429,10 +433,16 @@ class Stream:
         )
 
 
-def _check_options(threads: Any, score_threshold: float | None, nms_oks: float | None) -> None:
+def _check_options(
+    threads: Any, score_threshold: float | None, nms_oks: float | bool | None
+) -> None:
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
     if score_threshold is not None and not 0.0 <= score_threshold <= 1.0:
         raise ValueError(f"score_threshold must be in [0, 1], got {score_threshold}")
-    if nms_oks is not None and not 0.0 <= nms_oks <= 1.0:
-        raise ValueError(f"nms_oks must be in [0, 1] or None, got {nms_oks}")
+    if (
+        nms_oks is not None
+        and nms_oks is not False
+        and not (not isinstance(nms_oks, bool) and 0.0 <= nms_oks <= 1.0)
+    ):
+        raise ValueError(f"nms_oks must be in [0, 1], None or False, got {nms_oks!r}")
