@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
                    out=np.zeros_like(tp), where=precision + recall > 0)  # fmt: skip
     best = int(np.argmax(f1))
     report = {
-        "model": str(args.model), "nms_oks": args.nms_oks, "clips": args.clip, "frames": len(frames),
+        "model": str(args.model), "nms_oks": args.nms_oks, "clips": args.clip,
+        "frames": len(frames),
         "people": int(n_gt[0]), "best_threshold": float(CANDIDATES[best]),
         "rows": [{"threshold": float(c), "precision": round(float(p), 3),
                   "recall": round(float(r), 3), "f1": round(float(f), 3)}
