@@ -65,8 +65,8 @@ def _models(args: argparse.Namespace) -> list[tuple[str, Model]]:
                 continue
             rows.append((row, load_teacher(name, teacher_dir=args.teacher_dir, flip=flip)))
     for model in args.model:
-        for nms in (None, *args.nms_oks):
-            suffix = "" if nms is None else f" + OKS-NMS {nms}"
+        for nms in (False, *args.nms_oks):  # False: off, whatever the package recommends
+            suffix = "" if nms is False else f" + OKS-NMS {nms}"
             teacher = PackageTeacher(model, threads=1, score_threshold=0.05, nms_oks=nms)
             rows.append((f"pavenet {Path(model).name}{suffix}", teacher))
     if not rows:
