@@ -125,7 +125,7 @@ def test_interrupted_run_leaves_valid_outputs(tmp_path, monkeypatch, stop):
     frames = generate_clip("easy", seed=1, num_frames=4, size=(160, 120)).frames
     monkeypatch.setattr(sources, "open_source", _stopping_source(frames, stop))
     out, poses = tmp_path / "a.mp4", tmp_path / "p.json"
-    argv = ["run", "cam", "--out", str(out), "--json", str(poses)]
+    argv = ["run", "cam", "--model", "pavenet-tiny", "--out", str(out), "--json", str(poses)]
     if isinstance(stop, KeyboardInterrupt):
         assert cli_main(argv) == 130  # the CLI's code for Ctrl-C
     else:

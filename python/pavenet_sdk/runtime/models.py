@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_MODEL = "pavenet-tiny"
+DEFAULT_MODEL = "pavenet-small"
 
 
 def bundled_models_dir() -> Path:
