@@ -21,7 +21,7 @@ def _previous_pipeline(model, clip) -> Sequence:
     """The pipeline held-out evaluation used before it went through ``Stream``: torch
     letterbox, windows from a list of memories, a torch decode with one letterbox scale for
     both axes and coordinates clamped to the last pixel."""
-    from pavenet_sdk.data.transforms import letterbox_tensor
+    from pavenet_sdk.data.transforms import letterbox
     from pavenet_sdk.data.windows import window_indices
 
     cfg = model.cfg
@@ -29,8 +29,8 @@ def _previous_pipeline(model, clip) -> Sequence:
     with torch.no_grad():
         memories, scales = [], []
         for image in clip.frames:
-            tensor, scale = letterbox_tensor(image, cfg.input_size)
-            memories.append(model.encode_frame(tensor[None]))
+            chw, scale = letterbox(image, cfg.input_size)
+            memories.append(model.encode_frame(torch.from_numpy(chw)[None]))
             scales.append(scale)
         h, w = clip.frames[0].shape[:2]
         frames = []

@@ -22,7 +22,7 @@ from pavenet_sdk import manifest
 
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "AugmentConfig", "letterbox", "letterbox_matrix",
-    "letterbox_size", "letterbox_tensor", "sample_affine", "warp_window",
+    "letterbox_size", "sample_affine", "warp_window",
 ]  # fmt: skip
 
 IMAGENET_MEAN = np.asarray(manifest.IMAGENET_MEAN, dtype=np.float32)  # RGB, 0-255
@@ -134,14 +134,6 @@ def letterbox(image: np.ndarray, input_size) -> tuple[np.ndarray, float]:
     out = np.zeros((3, in_h, in_w), dtype=np.float32)
     out[:, :new_h, :new_w] = _normalize(resized)
     return out, scale
-
-
-def letterbox_tensor(image: np.ndarray, input_size):
-    """:func:`letterbox` as a torch tensor (3, in_h, in_w) plus the scale (imports torch)."""
-    import torch
-
-    chw, scale = letterbox(image, input_size)
-    return torch.from_numpy(chw), scale
 
 
 def sample_affine(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import os
-from collections import Counter
 from pathlib import Path
 
 COMPONENTS: dict[str, str] = {
@@ -96,8 +95,3 @@ def count_by_component(inventory: list[tuple[str, tuple[int, ...], str]]) -> dic
             n *= s
         counts[component] = counts.get(component, 0) + n
     return counts
-
-
-def shape_multiset(inventory: list[tuple[str, tuple[int, ...], str]]) -> Counter:
-    """Counter of tensor shapes (names ignored)."""
-    return Counter(shape for _, shape, _ in inventory)
