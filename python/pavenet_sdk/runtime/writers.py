@@ -22,17 +22,10 @@ from pavenet_sdk.layouts import COCO_17, POSETRACK_15, JointLayout, get_layout
 from pavenet_sdk.runtime.results import FrameResult
 
 
-class VideoWriter:
-    """MP4 writer opened on the first frame (``mp4v``: OpenCV builds cannot all write avc1).
+class _ClosedOnExit:
+    """Context manager: leaving the ``with`` block for any reason calls ``close()``."""
 
-    A context manager; :meth:`close` (also on errors) releases the file.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._writer: cv2.VideoWriter | None = None
-
-    def __enter__(self) -> VideoWriter:
+    def __enter__(self):
         return self
 
     def __exit__(
@@ -42,6 +35,20 @@ class VideoWriter:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class VideoWriter(_ClosedOnExit):
+    """MP4 writer opened on the first frame (``mp4v``: OpenCV builds cannot all write avc1).
+
+    A context manager; :meth:`close` (also on errors) releases the file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._writer: cv2.VideoWriter | None = None
 
     def write(self, frame: np.ndarray, fps: float) -> None:
         if self._writer is None:
@@ -98,7 +105,7 @@ def results_to_sequence(name: str, results: Iterable[FrameResult]) -> Sequence:
     return Sequence(name=name, frames=[result_to_frame(r) for r in results])
 
 
-class _JsonWriter:
+class _JsonWriter(_ClosedOnExit):
     """Shared by the JSON writers: a context manager over the results of one video in one joint
     layout (``layout``, or the first result's); subclasses store frames and write the file."""
 
@@ -109,17 +116,6 @@ class _JsonWriter:
         self.video_name = video_name
         self.layout = None if layout is None else get_layout(layout)
         self._closed = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def add(self, result: FrameResult) -> None:
         """Append the result of the next frame."""
