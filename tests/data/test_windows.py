@@ -247,6 +247,44 @@ def test_augmentation_is_reproducible_per_epoch():
     assert not np.array_equal(ds[1].images, a.images)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_person_zoom_centres_and_scales_one_person(seed):
+    rng = np.random.default_rng(seed)
+    h, w = 240, 320
+    small = np.c_[np.linspace(40, 60, 15), np.linspace(30, 70, 15)]  # 20 x 40 px person
+    other = np.c_[np.linspace(250, 262, 15), np.linspace(150, 180, 15)]
+    image = np.zeros((h, w, 3), np.uint8)
+    for x, y in np.r_[small, other]:
+        cv2.circle(image, (int(x), int(y)), 2, (255, 255, 255), -1)
+    cfg = AugmentConfig(zoom=1.0, zoom_height=(0.5, 0.9), zoom_max_upscale=10.0, rotate_prob=0.0,
+                        translate=0.0, flip=0.5, **GEOMETRY_ONLY)  # fmt: skip
+    persons = [_person(small + 0.5, 1), _person(other + 0.5, 2)]
+    s = make_window([image], persons, (128, 160), cfg, rng)
+    px = s.keypoints[0] * (160, 128)
+    box = np.r_[px.min(axis=0), px.max(axis=0)]
+    fraction = max((box[2] - box[0]) / 160, (box[3] - box[1]) / 128)
+    assert 0.5 - 1e-6 <= fraction <= 0.9 + 1e-6  # the larger side, relative to the input's
+    np.testing.assert_allclose((box[:2] + box[2:]) / 2, (80, 64), atol=1e-6)  # at the centre
+    assert s.visibility.all() and s.track_ids.tolist() in ([1], [2])  # the other one left
+    if s.track_ids[0] == 1:
+        grey = _brightness(s.images[0])
+        for x, y in px:  # the rendered dots moved with the joints
+            assert grey[int(y) - 1 : int(y) + 2, int(x) - 1 : int(x) + 2].max() > 150
+    # the cap: a 2 px person is enlarged at most zoom_max_upscale times
+    tiny = np.c_[np.linspace(100, 101, 15), np.linspace(100, 102, 15)]
+    capped = AugmentConfig(zoom=1.0, zoom_max_upscale=3.0, rotate_prob=0.0, translate=0.0)
+    s = make_window([image], [_person(tiny)], (128, 160), capped, rng)
+    np.testing.assert_allclose(np.abs(s.matrix[:, :2]).max(), 3.0)
+    # without labelled people, or with zoom 0, the letterbox path draws as before
+    plain = AugmentConfig(zoom=0.0)
+    for people in ([], persons):
+        a = make_window([image], people, 96, plain, np.random.default_rng(7))
+        b = make_window([image], [], 96, AugmentConfig(zoom=1.0), np.random.default_rng(7))
+        np.testing.assert_array_equal(a.matrix, b.matrix)
+    with pytest.raises(ValueError, match="zoom_height"):
+        AugmentConfig(zoom_height=(0.9, 0.5))
+
+
 def test_collate_and_config_validation():
     img = np.zeros((40, 40, 3), np.uint8)
     samples = [make_window([img] * 3, [_person(np.full((15, 2), 10.0))] * n, 32, None)

@@ -131,6 +131,13 @@ def test_paste_labels_are_not_training_stills(
     ds = build_dataset(cfg, AugmentSection(enabled=False), (64, 64), T=0, seed=0,
                        layout="coco-17")  # fmt: skip
     assert _names(ds) == sorted([*CLIPS, "P1"])
+    # in their own folder (the usual layout), train_stills adds them to data.root's clips
+    for stills, expected in ((False, list(CLIPS)), (True, sorted([*CLIPS, "P1"]))):
+        paste = PasteSection(labels=str(pennfudan), train_stills=stills)
+        cfg = DataSection(kind="coco", root=str(labels), paste=paste)
+        ds = build_dataset(cfg, AugmentSection(enabled=False), (64, 64), T=0, seed=0,
+                           layout="coco-17")  # fmt: skip
+        assert _names(ds) == expected
 
 
 def test_cutouts_from_a_pennfudan_folder(pennfudan: Path, tmp_path: Path) -> None:

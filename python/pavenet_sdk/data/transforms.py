@@ -37,6 +37,11 @@ class AugmentConfig:
     right joints with the joint layout's ``flip_index``); rotation uniform in +-``rotate``
     degrees with probability ``rotate_prob``; scale uniform in [1 - ``scale``, 1 + ``scale``]
     (> 1 zooms in, i.e. crops); translation uniform in +-``translate`` of the input size.
+    Person zoom: with probability ``zoom`` (when the window has labelled people), the transform
+    centres one random person instead and scales it so that its keypoint box's larger side
+    (relative to the input's) is uniform in ``zoom_height``, at most ``zoom_max_upscale``
+    input px per original px; rotation, flip and translation apply as above, ``scale`` not.
+    This is how close-up and partly visible people reach footage of whole, small people.
     Photometric (if ``photometric``), each with probability ``photometric_prob``: brightness
     +-``brightness`` grey levels, contrast and saturation factors in 1 +- ``contrast`` /
     ``saturation``, hue shift +-``hue`` degrees.
@@ -49,6 +54,9 @@ class AugmentConfig:
     rotate_prob: float = 0.5
     scale: float = 0.25
     translate: float = 0.1
+    zoom: float = 0.0
+    zoom_height: tuple[float, float] = (0.4, 1.0)
+    zoom_max_upscale: float = 3.0
     photometric: bool = True
     photometric_prob: float = 0.5
     brightness: float = 32.0
@@ -57,7 +65,8 @@ class AugmentConfig:
     hue: float = 18.0
 
     def __post_init__(self) -> None:
-        rules = [(("flip", "rotate_prob", "photometric_prob"), 0.0, 1.0, "a probability in [0, 1]"),
+        rules = [(("flip", "rotate_prob", "photometric_prob", "zoom"), 0.0, 1.0,
+                  "a probability in [0, 1]"),
                  (("rotate", "translate", "brightness", "hue"), 0.0, math.inf, ">= 0"),
                  (("scale", "contrast", "saturation"), 0.0, 0.999, "in [0, 1)")]  # fmt: skip
         for names, lo, hi, text in rules:
@@ -65,6 +74,14 @@ class AugmentConfig:
                 value = getattr(self, name)
                 if not lo <= value <= hi:
                     raise ValueError(f"{self.label}.{name} must be {text}, got {value}")
+        object.__setattr__(self, "zoom_height", tuple(float(v) for v in self.zoom_height))
+        lo, hi = self.zoom_height
+        if not 0.0 < lo <= hi:
+            raise ValueError(f"{self.label}.zoom_height must be 0 < min <= max, got {lo, hi}")
+        if not self.zoom_max_upscale > 0.0:
+            raise ValueError(
+                f"{self.label}.zoom_max_upscale must be > 0, got {self.zoom_max_upscale}"
+            )
 
     @classmethod
     def coerce(cls, value: AugmentConfig | Mapping | None) -> AugmentConfig | None:
@@ -137,26 +154,41 @@ def letterbox(image: np.ndarray, input_size) -> tuple[np.ndarray, float]:
 
 
 def sample_affine(
-    rng: np.random.Generator, cfg: AugmentConfig, width: int, height: int, input_size
-) -> tuple[np.ndarray, bool]:
+    rng: np.random.Generator, cfg: AugmentConfig, width: int, height: int, input_size,
+    boxes: np.ndarray | None = None,
+) -> tuple[np.ndarray, bool]:  # fmt: skip
     """Draw one augmentation: (2, 3) float64 original px -> input px, and whether it flips.
 
-    The letterbox comes first (image at the top-left), then flip (in original px, so the
-    image stays at the top-left), then rotation and scale about the centre of the letterboxed
-    image, then translation.
+    Without a person zoom, the letterbox comes first (image at the top-left), then flip (in
+    original px, so the image stays at the top-left), then rotation and scale about the centre
+    of the letterboxed image, then translation. With one (``cfg.zoom``, ``boxes``: (N, 4)
+    x0, y0, x1, y1 original px of the labelled people), flip, then rotation and scale about
+    the chosen person's box centre, which lands at the input centre, then translation.
     """
     in_h, in_w = _input_hw(input_size)
     flip = bool(rng.random() < cfg.flip)
     angle = float(rng.uniform(-cfg.rotate, cfg.rotate)) if rng.random() < cfg.rotate_prob else 0.0
     zoom = float(rng.uniform(1.0 - cfg.scale, 1.0 + cfg.scale))
     shift = rng.uniform(-cfg.translate, cfg.translate, size=2) * (in_w, in_h)
-    s = letterbox_size(width, height, (in_h, in_w))[0]
     mirror = np.array([[-1.0, 0.0, width], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) if flip else np.eye(3)
-    centre = (width * s / 2.0, height * s / 2.0)
-    # rotation + zoom about the image centre (angle counter-clockwise on screen)
-    rot = cv2.getRotationMatrix2D(centre, angle, zoom)
-    rot[:, 2] += shift
-    m = np.vstack([rot, [0.0, 0.0, 1.0]]) @ np.diag([s, s, 1.0]) @ mirror
+    person = None
+    if cfg.zoom > 0 and boxes is not None and len(boxes) and rng.random() < cfg.zoom:
+        person = np.asarray(boxes, dtype=np.float64)[rng.integers(len(boxes))]
+        fraction = float(rng.uniform(*cfg.zoom_height))
+    if person is None:
+        s = letterbox_size(width, height, (in_h, in_w))[0]
+        centre, target = (width / 2.0, height / 2.0), (width * s / 2.0, height * s / 2.0)
+    else:
+        x0, y0, x1, y1 = person
+        if flip:
+            x0, x1 = width - x1, width - x0
+        extent = max((x1 - x0) / in_w, (y1 - y0) / in_h, 1e-6)
+        s, zoom = min(fraction / extent, cfg.zoom_max_upscale), 1.0
+        centre, target = ((x0 + x1) / 2.0, (y0 + y1) / 2.0), (in_w / 2.0, in_h / 2.0)
+    # scale about the centre, then rotation + zoom (angle counter-clockwise on screen)
+    rot = cv2.getRotationMatrix2D((0.0, 0.0), angle, zoom * s)
+    rot[:, 2] = target + shift - rot[:, :2] @ centre
+    m = np.vstack([rot, [0.0, 0.0, 1.0]]) @ mirror
     return m[:2], flip
 
 

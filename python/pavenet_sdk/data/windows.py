@@ -102,6 +102,19 @@ def _targets(
     return norm.astype(np.float32), vis, areas.astype(np.float32), tracks
 
 
+def _person_boxes(persons: list[Person], layout: JointLayout) -> np.ndarray:
+    """(N, 4) x0, y0, x1, y1 px of each person's labelled joints (people with two or more)."""
+    boxes = []
+    for p in persons:
+        k = np.asarray(p.keypoints, dtype=np.float64)
+        if k.shape != (layout.num_joints, 3):
+            continue  # _targets names the bad shape
+        xy = k[k[:, 2] > 0, :2]
+        if len(xy) >= 2:
+            boxes.append([*xy.min(axis=0), *xy.max(axis=0)])
+    return np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+
+
 def make_window(
     images: list[np.ndarray], persons: list[Person], input_size,
     augment: AugmentConfig | Mapping | None = None, rng: np.random.Generator | None = None,
@@ -143,7 +156,7 @@ def make_window(
     else:
         if rng is None:
             raise ValueError("make_window needs an rng when augmenting")
-        matrix, flipped = sample_affine(rng, cfg, w, h, in_hw)
+        matrix, flipped = sample_affine(rng, cfg, w, h, in_hw, _person_boxes(persons, layout))
         stack = warp_window(list(images), matrix, in_hw, rng, cfg)
     kps, vis, areas, tracks = _targets(persons, matrix, flipped, (w, h), in_hw, layout)
     return WindowSample(stack, kps, vis, areas, tracks, matrix, flipped)

@@ -98,8 +98,8 @@ class PasteSection(PasteConfig):
     masks: the mask convention, "pennfudan": image ``X.<ext>`` has ``X_mask.png`` (pixel value
     i = person i) in ``mask_dir``, or in ``../masks/`` next to the image when ``mask_dir`` is
     empty (the Penn-Fudan folder layout).
-    train_stills: also train on the ``labels`` images as ordinary stills (default: their label
-    files are left out of ``data.root``).
+    train_stills: also train on the ``labels`` images as ordinary stills, wherever their files
+    are (default: they are only pasted, and left out of ``data.root`` if they are in it).
     """
 
     labels: str = ""

@@ -209,10 +209,13 @@ def _file_sequences(cfg: DataSection, layout: JointLayout) -> tuple[list[Sequenc
         from pavenet_sdk.data.coco import read_coco_keypoints
 
         files = label_files(root, "data.root")
-        if cfg.paste.labels and not cfg.paste.train_stills:  # pasted people are not stills too
-            pasted = {f.resolve() for f in label_files(cfg.paste.labels, "data.paste.labels")}
-            files = [f for f in files if f.resolve() not in pasted]
-            if not files:
+        if cfg.paste.labels:  # pasted people are stills too only with train_stills
+            pasted = label_files(cfg.paste.labels, "data.paste.labels")
+            resolved = {f.resolve() for f in pasted}
+            files = [f for f in files if f.resolve() not in resolved]
+            if cfg.paste.train_stills:
+                files += pasted
+            elif not files:
                 raise ValueError(f"data.root {root} holds only the data.paste.labels files; "
                                  "set data.paste.train_stills = true to train on them")  # fmt: skip
         image_root = cfg.image_root or None
