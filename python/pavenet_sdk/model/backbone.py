@@ -48,6 +48,44 @@ class FrozenBatchNorm2d(nn.Module):
         return f"{self.weight.shape[0]}, eps={self.eps}"
 
 
+class Trunk(nn.Module):
+    """Base of the backbones: ``frozen_stages`` freezes the modules ``_frozen_modules()``
+    lists (no gradients, and eval mode under ``train()`` so batch-norm statistics stay)."""
+
+    def _frozen_modules(self) -> list[nn.Module]:
+        raise NotImplementedError
+
+    def _freeze(self) -> None:
+        for m in self._frozen_modules():
+            for p in m.parameters():
+                p.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> Trunk:
+        super().train(mode)
+        for m in self._frozen_modules():
+            m.eval()
+        return self
+
+
+def register_input_norm(
+    module: nn.Module,
+    input_norm: tuple[tuple[float, ...], tuple[float, ...]] | None,
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+) -> None:
+    """Buffers ``_in_scale`` / ``_in_shift`` (1, 3, 1, 1) mapping input normalised with
+    ``input_norm`` = (mean, std) (0-255 RGB terms; None: already ``mean``/``std``) onto the
+    ``mean``/``std`` normalisation a trunk's weights expect: ``x * _in_scale + _in_shift``.
+    The buffers are not saved, so the weights load as they are."""
+    scale, shift = torch.ones(3), torch.zeros(3)
+    if input_norm is not None:
+        mean_in, std_in = (torch.tensor(v, dtype=torch.float32) for v in input_norm)
+        ref_mean, ref_std = torch.tensor(mean), torch.tensor(std)
+        scale, shift = std_in / ref_std, (mean_in - ref_mean) / ref_std
+    module.register_buffer("_in_scale", scale.view(1, 3, 1, 1), persistent=False)
+    module.register_buffer("_in_shift", shift.view(1, 3, 1, 1), persistent=False)
+
+
 def _norm(kind: str, channels: int) -> nn.Module:
     return FrozenBatchNorm2d(channels) if kind == "frozen_bn" else nn.BatchNorm2d(channels)
 
@@ -108,7 +146,7 @@ _BLOCKS = {
 }
 
 
-class ResNet(nn.Module):
+class ResNet(Trunk):
     """ResNet trunk: images (B, 3, H, W) -> (C3, C4, C5) at strides 8, 16, 32.
 
     ``frozen_stages`` = 1 freezes the stem and layer1 (requires_grad False and, for trainable
@@ -156,17 +194,6 @@ class ResNet(nn.Module):
         mods: list[nn.Module] = [self.conv1, self.bn1]
         mods += [getattr(self, f"layer{i}") for i in range(1, self.frozen_stages + 1)]
         return mods
-
-    def _freeze(self) -> None:
-        for m in self._frozen_modules():
-            for p in m.parameters():
-                p.requires_grad_(False)
-
-    def train(self, mode: bool = True) -> ResNet:
-        super().train(mode)
-        for m in self._frozen_modules():
-            m.eval()  # frozen stages keep their statistics even with trainable BN
-        return self
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))

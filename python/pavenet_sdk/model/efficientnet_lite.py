@@ -36,7 +36,7 @@ from torch import nn
 
 from pavenet_sdk.errors import InputError
 
-from .backbone import FrozenBatchNorm2d
+from .backbone import FrozenBatchNorm2d, Trunk, register_input_norm
 from .mobilenet_fpn import SameConv2d
 
 INPUT_MEAN = (127.0, 127.0, 127.0)
@@ -129,7 +129,7 @@ class MBConv(nn.Module):
         return x + out if self.residual else out
 
 
-class EfficientNetLite0(nn.Module):
+class EfficientNetLite0(Trunk):
     """EfficientNet-Lite0: images (B, 3, H, W) -> (C3, C4, C5), 40/112/320 channels at
     strides 8, 16, 32. Any H, W >= 32; level sizes ceil(H / s), ceil(W / s), as for ResNet.
 
@@ -167,15 +167,7 @@ class EfficientNetLite0(nn.Module):
         self.blocks = nn.ModuleList(blocks)
         self._tap8, self._tap16, _ = TAP_BLOCKS  # plain ints: TorchScript reads them
         self.out_channels = OUT_CHANNELS
-        # input_norm (mean, std) in 0-255 RGB terms: the normalisation callers apply; the
-        # forward maps it onto INPUT_MEAN / INPUT_STD (buffers not saved: weights load as is)
-        scale, shift = torch.ones(3), torch.zeros(3)
-        if input_norm is not None:
-            mean_in, std_in = (torch.tensor(v, dtype=torch.float32) for v in input_norm)
-            ref_mean, ref_std = torch.tensor(INPUT_MEAN), torch.tensor(INPUT_STD)
-            scale, shift = std_in / ref_std, (mean_in - ref_mean) / ref_std
-        self.register_buffer("_in_scale", scale.view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("_in_shift", shift.view(1, 3, 1, 1), persistent=False)
+        register_input_norm(self, input_norm, INPUT_MEAN, INPUT_STD)
         self._init_weights()
         self._freeze()
 
@@ -189,17 +181,6 @@ class EfficientNetLite0(nn.Module):
             return []
         end = _STAGE_ENDS[self.frozen_stages - 1]
         return [self.stem, *self.blocks[: end + 1]]
-
-    def _freeze(self) -> None:
-        for m in self._frozen_modules():
-            for p in m.parameters():
-                p.requires_grad_(False)
-
-    def train(self, mode: bool = True) -> EfficientNetLite0:
-        super().train(mode)
-        for m in self._frozen_modules():
-            m.eval()  # frozen stages keep their batch-norm statistics
-        return self
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = self.stem(x * self._in_scale + self._in_shift)

@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .backbone import Trunk, register_input_norm
+
 INPUT_MEAN = (127.5, 127.5, 127.5)
 """Per-channel mean (RGB, 0-255) of the input normalisation the pretrained weights expect."""
 INPUT_STD = (127.5, 127.5, 127.5)
@@ -144,7 +146,7 @@ def _upsample_add(coarse: torch.Tensor, lateral: torch.Tensor) -> torch.Tensor:
     return up + lateral
 
 
-class MobileNetV2FPN(nn.Module):
+class MobileNetV2FPN(Trunk):
     """MoveNet's MobileNetV2-FPN: images (B, 3, H, W) -> (P8, P16, P32) at strides 8, 16, 32.
 
     Input normalised with :data:`INPUT_MEAN` / :data:`INPUT_STD` (RGB), or with ``input_norm``
@@ -190,15 +192,7 @@ class MobileNetV2FPN(nn.Module):
         self.smooth16 = SeparableConvReLU(l16, _SMOOTH_CHANNELS[0])
         self.smooth8 = SeparableConvReLU(l8, _SMOOTH_CHANNELS[1])
         self.out_channels = (_SMOOTH_CHANNELS[1], _SMOOTH_CHANNELS[0], l32)
-        # input_norm (mean, std) in 0-255 RGB terms: the normalisation callers apply; the
-        # forward maps it onto INPUT_MEAN / INPUT_STD (buffers not saved: weights load as is)
-        scale, shift = torch.ones(3), torch.zeros(3)
-        if input_norm is not None:
-            mean_in, std_in = (torch.tensor(v, dtype=torch.float32) for v in input_norm)
-            ref_mean, ref_std = torch.tensor(INPUT_MEAN), torch.tensor(INPUT_STD)
-            scale, shift = std_in / ref_std, (mean_in - ref_mean) / ref_std
-        self.register_buffer("_in_scale", scale.view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("_in_shift", shift.view(1, 3, 1, 1), persistent=False)
+        register_input_norm(self, input_norm, INPUT_MEAN, INPUT_STD)
         self._init_weights()
         self._freeze()
 
@@ -217,11 +211,6 @@ class MobileNetV2FPN(nn.Module):
         if self.frozen_stages == 4:
             mods.append(self.last)
         return mods
-
-    def _freeze(self) -> None:
-        for m in self._frozen_modules():
-            for p in m.parameters():
-                p.requires_grad_(False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x = F.relu6(self.stem(x * self._in_scale + self._in_shift))

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .backbone import Trunk
 from .config import BackboneConfig
 
 
@@ -204,7 +205,7 @@ class PatchEmbed(nn.Module):
         return self.norm(x.flatten(2).transpose(1, 2)), hw
 
 
-class SwinTransformer(nn.Module):
+class SwinTransformer(Trunk):
     """Swin trunk: images (B, 3, H, W) -> (C3, C4, C5) at strides 8, 16, 32.
 
     ``frozen_stages`` k >= 1 freezes the patch embedding and the first k stages.
@@ -230,20 +231,12 @@ class SwinTransformer(nn.Module):
                 nn.init.trunc_normal_(m.weight, std=0.02)
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-        for m in self._frozen_modules():
-            for p in m.parameters():
-                p.requires_grad_(False)
+        self._freeze()
 
     def _frozen_modules(self) -> list[nn.Module]:
         if self.frozen_stages < 1:
             return []
         return [self.patch_embed, *self.stages[: self.frozen_stages]]
-
-    def train(self, mode: bool = True) -> SwinTransformer:
-        super().train(mode)
-        for m in self._frozen_modules():
-            m.eval()
-        return self
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         x, hw = self.patch_embed(x)
