@@ -55,6 +55,14 @@ class Trunk(nn.Module):
     def _frozen_modules(self) -> list[nn.Module]:
         raise NotImplementedError
 
+    def _init_weights(self) -> None:
+        """He-normal convolutions (fan out), zero biases."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
     def _freeze(self) -> None:
         for m in self._frozen_modules():
             for p in m.parameters():
@@ -176,9 +184,7 @@ class ResNet(Trunk):
         self._freeze()
 
     def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        super()._init_weights()
         # zero-init the last norm of each residual branch: blocks start as identities,
         # which helps training from scratch (no effect once ImageNet weights are loaded)
         for m in self.modules():

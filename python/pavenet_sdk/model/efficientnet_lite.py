@@ -171,11 +171,6 @@ class EfficientNetLite0(Trunk):
         self._init_weights()
         self._freeze()
 
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-
     def _frozen_modules(self) -> list[nn.Module]:
         if self.frozen_stages < 1:
             return []

@@ -196,13 +196,6 @@ class MobileNetV2FPN(Trunk):
         self._init_weights()
         self._freeze()
 
-    def _init_weights(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-
     def _frozen_modules(self) -> list[nn.Module]:
         if self.frozen_stages < 1:
             return []
