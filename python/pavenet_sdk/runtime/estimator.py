@@ -440,9 +440,6 @@ def _check_options(
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
     if score_threshold is not None and not 0.0 <= score_threshold <= 1.0:
         raise ValueError(f"score_threshold must be in [0, 1], got {score_threshold}")
-    if (
-        nms_oks is not None
-        and nms_oks is not False
-        and not (not isinstance(nms_oks, bool) and 0.0 <= nms_oks <= 1.0)
-    ):
+    off = nms_oks is None or nms_oks is False
+    if not off and (isinstance(nms_oks, bool) or not 0.0 <= nms_oks <= 1.0):
         raise ValueError(f"nms_oks must be in [0, 1], None or False, got {nms_oks!r}")

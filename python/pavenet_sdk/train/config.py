@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 from pavenet_sdk import config as dataclass_config
 from pavenet_sdk.data.copy_paste import PasteConfig
 from pavenet_sdk.data.transforms import AugmentConfig
+from pavenet_sdk.model.config import LITE0_PACKAGE_WEIGHTS
 
 HELD_OUT_SEED_START = 10**9  # evaluation clips use seeds >= this; training seeds stay below
 DEVICES = ("auto", "cpu", "cuda")
@@ -54,7 +55,7 @@ PATH_KEYS = (
     ("eval", "labels"),
 )
 # values of PATH_KEYS that name packaged weights, not files (kept as written)
-PACKAGED_WEIGHTS = ("efficientnet-lite0",)
+PACKAGED_WEIGHTS = (LITE0_PACKAGE_WEIGHTS,)
 
 
 @dataclass(frozen=True)
