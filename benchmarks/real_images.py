@@ -13,8 +13,10 @@ hips, knees and ankles, so the layouts' different head joints do not count. Ever
 is kept (score threshold 0.05). Times: median over images of the best of ``--repeats`` runs,
 pre- and post-processing included.
 
-Empty scenes (``--background DIR``, a Penn-Fudan-style folder with ``images/`` and instance
-``masks/``): up to ``--crops`` square crops that no mask pixel touches; a row passes when its
+Empty scenes (``--background``, repeatable: a Penn-Fudan-style folder with ``images/`` and
+instance ``masks/``, or a COCO keypoints file of labelled frames such as a teacher's labels of
+held-out clips): up to ``--crops`` square crops per source that no mask pixel (or no labelled
+person's box, grown by half its size per side) touches; a row passes when its
 top person score stays below its default threshold on the crop (a package's own calibrated
 ``score_threshold``, else the runtime's 0.3; ``--threshold`` sets one for every row).
 
@@ -114,37 +116,74 @@ def accuracy(gt_path: Path, rows, repeats: int) -> dict:
             "persons": sum(len(f.persons) for f in frames), "rows": table}  # fmt: skip
 
 
-def background_crops(root: Path, limit: int, size: int = 160, seed: int = 0) -> list[np.ndarray]:
-    """Square crops (``size`` px, resized to 256) of ``root/images`` untouched by any mask
-    pixel of ``root/masks`` (dilated by 8 px), at most two per image, up to ``limit``."""
-    rng = np.random.default_rng(seed)
+def _clear_crops(image, blocked, size, count, rng, draws: int = 40) -> list[np.ndarray]:
+    """Up to ``count`` square ``size`` px crops of ``image`` with no ``blocked`` pixel (resized to
+    256 px)."""
+    h, w = blocked.shape
+    if h <= size or w <= size:
+        return []
+    integral = cv2.integral(blocked.astype(np.uint8))
     crops = []
+    for _ in range(draws):
+        if len(crops) == count:
+            break
+        y, x = int(rng.integers(0, h - size)), int(rng.integers(0, w - size))
+        covered = (integral[y + size, x + size] - integral[y, x + size]
+                   - integral[y + size, x] + integral[y, x])  # fmt: skip
+        if covered == 0:
+            crop = image[y : y + size, x : x + size]
+            crops.append(cv2.resize(crop, (256, 256), interpolation=cv2.INTER_LINEAR))
+    return crops
+
+
+def _mask_sources(root: Path):
+    """(image, blocked) of a Penn-Fudan-style folder: the instance masks dilated by 8 px."""
     for image_path in sorted((root / "images").glob("*.jpg")):
         mask = cv2.imread(str(root / "masks" / f"{image_path.stem}_mask.png"), cv2.IMREAD_UNCHANGED)
         image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
-        if mask is None or image is None:
-            continue
-        person = cv2.dilate((mask > 0).astype(np.uint8), np.ones((17, 17), np.uint8))
-        integral = cv2.integral(person)
-        h, w = person.shape
-        found = 0
-        for _ in range(40):
-            if found == 2 or h <= size or w <= size:
-                break
-            y, x = int(rng.integers(0, h - size)), int(rng.integers(0, w - size))
-            covered = (integral[y + size, x + size] - integral[y, x + size]
-                       - integral[y + size, x] + integral[y, x])  # fmt: skip
-            if covered == 0:
-                crop = image[y : y + size, x : x + size]
-                crops.append(cv2.resize(crop, (256, 256), interpolation=cv2.INTER_LINEAR))
-                found += 1
+        if mask is not None and image is not None:
+            yield image, cv2.dilate((mask > 0).astype(np.uint8), np.ones((17, 17), np.uint8)), 160
+
+
+def _label_sources(path: Path, frames_per_clip: int, margin: float = 0.5):
+    """(image, blocked) of labelled frames (COCO keypoints JSON, e.g. a teacher's labels of
+    held-out clips), ``frames_per_clip`` evenly spaced in each clip: every person's keypoint
+    box (and ``bbox``) grown by ``margin`` of its size on each side is blocked; crops are 30 %
+    of the short side."""
+    for seq in read_annotations(path, "coco-17")[0]:
+        frames = [f for f in seq.frames if f.is_labeled]
+        for k in np.linspace(0, len(frames) - 1, min(frames_per_clip, len(frames))).astype(int):
+            image = cv2.imread(frames[k].image_path, cv2.IMREAD_COLOR)
+            if image is None:
+                continue
+            blocked = np.zeros(image.shape[:2], np.uint8)
+            for p in frames[k].persons:
+                xy = p.keypoints[p.keypoints[:, 2] > 0, :2]
+                boxes = [np.r_[xy.min(0), xy.max(0)]] if len(xy) else []
+                boxes += [np.asarray(p.box, np.float64)] if p.box is not None else []
+                for box in boxes:
+                    grow = (box[2:] - box[:2]) * margin
+                    x0, y0 = np.floor(box[:2] - grow).astype(int).clip(0)
+                    x1, y1 = np.ceil(box[2:] + grow).astype(int)
+                    blocked[y0:y1, x0:x1] = 1
+            yield image, blocked, int(0.3 * min(image.shape[:2]))
+
+
+def background_crops(root: Path, limit: int, seed: int = 0) -> list[np.ndarray]:
+    """Up to ``limit`` person-free crops (two per image at most) of a Penn-Fudan-style folder
+    (``images/`` + instance ``masks/``) or of labelled frames (a COCO keypoints file)."""
+    rng = np.random.default_rng(seed)
+    sources = _mask_sources(root) if root.is_dir() else _label_sources(root, limit)
+    crops: list[np.ndarray] = []
+    for image, blocked, size in sources:
+        crops += _clear_crops(image, blocked, size, 2, rng)
         if len(crops) >= limit:
             break
     return crops[:limit]
 
 
-def empty_scenes(root: Path, rows, limit: int, threshold: float | None) -> dict:
-    crops = background_crops(root, limit)
+def empty_scenes(roots: list[Path], rows, limit: int, threshold: float | None) -> dict:
+    crops = [c for root in roots for c in background_crops(root, limit)]
     table = []
     for row, model in rows:
         limit_score = getattr(model, "default_threshold", 0.3) if threshold is None else threshold
@@ -153,7 +192,7 @@ def empty_scenes(root: Path, rows, limit: int, threshold: float | None) -> dict:
         table.append({"model": row, "crops": len(crops), "threshold": limit_score,
                       "quiet_share": round(quiet, 4),
                       "max_top_score": round(float(max(top, default=0.0)), 3)})  # fmt: skip
-    return {"root": root.name, "rows": table}
+    return {"root": ", ".join(r.name for r in roots), "rows": table}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", default=[], help="pavenet package")
     parser.add_argument("--nms-oks", type=float, action="append", default=[],
                         help="also run each model with this OKS-NMS threshold")  # fmt: skip
-    parser.add_argument("--background", type=Path, help="images/ + masks/ folder (Penn-Fudan)")
-    parser.add_argument("--crops", type=int, default=200, help="background crops")
+    parser.add_argument("--background", type=Path, action="append", default=[],
+                        help="images/ + masks/ folder (Penn-Fudan) or a labels JSON "
+                             "(repeatable)")  # fmt: skip
+    parser.add_argument("--crops", type=int, default=200, help="background crops per source")
     parser.add_argument(
         "--threshold", type=float, default=None, help="empty-scene threshold (default: per model)"
     )
@@ -179,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "joints": "12 limb joints (COCO sigmas)",
         "accuracy": [accuracy(gt, rows, args.repeats) for gt in args.gt],
     }  # fmt: skip
-    if args.background is not None:
+    if args.background:
         report["empty_scenes"] = empty_scenes(args.background, rows, args.crops, args.threshold)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -275,6 +275,33 @@ def test_person_zoom_centres_and_scales_one_person(seed):
         AugmentConfig(zoom_height=(0.9, 0.5))
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_background_crop_shows_no_labelled_person(seed):
+    h, w = 240, 320
+    image = np.zeros((h, w, 3), np.uint8)
+    image[:, 160:] = 200  # the right half is bright: a crop there has no dark pixels
+    left = np.c_[np.linspace(5, 150, 15), np.linspace(30, 220, 15)]  # the dark half: a person
+    cfg = AugmentConfig(background=1.0, background_height=(0.3, 0.5), background_margin=0.1,
+                        rotate_prob=0.0, flip=0.5, **GEOMETRY_ONLY)  # fmt: skip
+    s = make_window([image], [_person(left, 1)], (96, 128), cfg, np.random.default_rng(seed))
+    assert len(s.track_ids) == 0  # the person stayed out of the input
+    scale = s.matrix[1, 1]
+    assert 96 / (0.5 * h) - 1e-9 <= scale <= 96 / (0.3 * h) + 1e-9
+    assert _brightness(s.images[0]).min() > 150  # filled with the clear (bright) region only
+    # a frame with no room left for a crop falls back to the plain transform
+    wide = _person(np.c_[np.linspace(0, 319, 15), np.linspace(0, 239, 15)], 2)
+    s = make_window([image], [wide], (96, 128), cfg, np.random.default_rng(seed))
+    assert s.track_ids.tolist() == [2]
+    # probability 0 draws exactly as before the option existed
+    a = make_window([image], [wide], 96, AugmentConfig(), np.random.default_rng(seed))
+    b = make_window([image], [wide], 96, AugmentConfig(background=0.0), np.random.default_rng(seed))
+    np.testing.assert_array_equal(a.matrix, b.matrix)
+    with pytest.raises(ValueError, match="background_height"):
+        AugmentConfig(background_height=(0.5, 1.5))
+    with pytest.raises(ValueError, match="background must be"):
+        AugmentConfig(background=2.0)
+
+
 def test_collate_and_config_validation():
     img = np.zeros((40, 40, 3), np.uint8)
     samples = [make_window([img] * 3, [_person(np.full((15, 2), 10.0))] * n, 32, None)

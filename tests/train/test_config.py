@@ -212,12 +212,15 @@ def test_every_augmentation_knob_is_settable(tmp_path: Path) -> None:
     values = {"flip": 0.25, "rotate": 12.0, "rotate_prob": 0.75, "scale": 0.3, "translate": 0.05,
               "photometric": False, "photometric_prob": 0.2, "brightness": 10.0,
               "contrast": 0.1, "saturation": 0.2, "hue": 5.0, "zoom": 0.5,
-              "zoom_height": [0.3, 0.8], "zoom_max_upscale": 2.0}  # fmt: skip
+              "zoom_height": [0.3, 0.8], "zoom_max_upscale": 2.0, "background": 0.1,
+              "background_height": [0.2, 0.5], "background_margin": 0.3}  # fmt: skip
     assert set(values) == {f.name for f in fields(AugmentConfig)}  # a new knob needs a test
     lines = "\n".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}"
                       for k, v in values.items())  # fmt: skip
     cfg = load_config(_write(tmp_path, f"[train]\nmax_steps = 1\n[augment]\n{lines}\n"))
-    assert cfg.augment.augment_config() == AugmentConfig(**{**values, "zoom_height": (0.3, 0.8)})
+    assert cfg.augment.augment_config() == AugmentConfig(
+        **{**values, "zoom_height": (0.3, 0.8), "background_height": (0.2, 0.5)}
+    )
     off = load_config(_write(tmp_path, "[train]\nmax_steps = 1\n[augment]\nenabled = false\n"))
     assert off.augment.augment_config() is None
     # the defaults of the run config are the transform's own defaults

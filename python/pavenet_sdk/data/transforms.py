@@ -42,6 +42,14 @@ class AugmentConfig:
     (relative to the input's) is uniform in ``zoom_height``, at most ``zoom_max_upscale``
     input px per original px; rotation, flip and translation apply as above, ``scale`` not.
     This is how close-up and partly visible people reach footage of whole, small people.
+    Background crop: otherwise, with probability ``background`` (when the window has labelled
+    people: a frame without any may be one the labeller missed), the input is filled with a
+    region of the frame clear of every labelled person (``boxes`` grown by
+    ``background_margin`` of their size on each side), its height a uniform fraction in
+    ``background_height`` of the frame's (the input's aspect ratio; up to 20 draws, else the
+    plain transform). Such windows teach the model where no people are; rotation and flip
+    apply, ``scale`` and translation not. Joints that the transform still brings into the
+    input stay targets, so the labels remain consistent.
     Photometric (if ``photometric``), each with probability ``photometric_prob``: brightness
     +-``brightness`` grey levels, contrast and saturation factors in 1 +- ``contrast`` /
     ``saturation``, hue shift +-``hue`` degrees.
@@ -57,6 +65,9 @@ class AugmentConfig:
     zoom: float = 0.0
     zoom_height: tuple[float, float] = (0.4, 1.0)
     zoom_max_upscale: float = 3.0
+    background: float = 0.0
+    background_height: tuple[float, float] = (0.25, 0.6)
+    background_margin: float = 0.25
     photometric: bool = True
     photometric_prob: float = 0.5
     brightness: float = 32.0
@@ -65,19 +76,22 @@ class AugmentConfig:
     hue: float = 18.0
 
     def __post_init__(self) -> None:
-        rules = [(("flip", "rotate_prob", "photometric_prob", "zoom"), 0.0, 1.0,
+        rules = [(("flip", "rotate_prob", "photometric_prob", "zoom", "background"), 0.0, 1.0,
                   "a probability in [0, 1]"),
-                 (("rotate", "translate", "brightness", "hue"), 0.0, math.inf, ">= 0"),
+                 (("rotate", "translate", "brightness", "hue", "background_margin"), 0.0,
+                  math.inf, ">= 0"),
                  (("scale", "contrast", "saturation"), 0.0, 0.999, "in [0, 1)")]  # fmt: skip
         for names, lo, hi, text in rules:
             for name in names:
                 value = getattr(self, name)
                 if not lo <= value <= hi:
                     raise ValueError(f"{self.label}.{name} must be {text}, got {value}")
-        object.__setattr__(self, "zoom_height", tuple(float(v) for v in self.zoom_height))
-        lo, hi = self.zoom_height
-        if not 0.0 < lo <= hi:
-            raise ValueError(f"{self.label}.zoom_height must be 0 < min <= max, got {lo, hi}")
+        for name, top in (("zoom_height", math.inf), ("background_height", 1.0)):
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+            lo, hi = getattr(self, name)
+            if not 0.0 < lo <= hi <= top:
+                bound = "" if top == math.inf else f" <= {top:g}"
+                raise ValueError(f"{self.label}.{name} must be 0 < min <= max{bound}, got {lo, hi}")
         if not self.zoom_max_upscale > 0.0:
             raise ValueError(
                 f"{self.label}.zoom_max_upscale must be > 0, got {self.zoom_max_upscale}"
@@ -150,6 +164,28 @@ def letterbox(image: np.ndarray, input_size) -> tuple[np.ndarray, float]:
     return chw, float(record.scale)
 
 
+def _background_crop(
+    rng: np.random.Generator, cfg: AugmentConfig, width: int, height: int, in_hw,
+    boxes: np.ndarray,
+) -> tuple[float, float, float] | None:  # fmt: skip
+    """(centre x, centre y, height) px of a frame region clear of every grown person box, in
+    the input's aspect ratio, or None when 20 draws find none."""
+    grown = np.asarray(boxes, np.float64).reshape(-1, 4)
+    size = grown[:, 2:] - grown[:, :2]
+    grown = grown + np.hstack([-size, size]) * cfg.background_margin
+    for _ in range(20):
+        crop_h = float(rng.uniform(*cfg.background_height)) * height
+        crop_w = crop_h * in_hw[1] / in_hw[0]
+        if crop_w > width:
+            continue
+        x0, y0 = rng.uniform(0.0, width - crop_w), rng.uniform(0.0, height - crop_h)
+        clear = ((grown[:, 0] >= x0 + crop_w) | (grown[:, 2] <= x0)
+                 | (grown[:, 1] >= y0 + crop_h) | (grown[:, 3] <= y0))  # fmt: skip
+        if clear.all():
+            return x0 + crop_w / 2.0, y0 + crop_h / 2.0, crop_h
+    return None
+
+
 def sample_affine(
     rng: np.random.Generator, cfg: AugmentConfig, width: int, height: int, input_size,
     boxes: np.ndarray | None = None,
@@ -160,7 +196,8 @@ def sample_affine(
     original px, so the image stays at the top-left), then rotation and scale about the centre
     of the letterboxed image, then translation. With one (``cfg.zoom``, ``boxes``: (N, 4)
     x0, y0, x1, y1 original px of the labelled people), flip, then rotation and scale about
-    the chosen person's box centre, which lands at the input centre, then translation.
+    the chosen person's box centre, which lands at the input centre, then translation. A
+    background crop (``cfg.background``) is placed like a zoomed person, without translation.
     """
     in_h, in_w = _input_hw(input_size)
     flip = bool(rng.random() < cfg.flip)
@@ -172,7 +209,16 @@ def sample_affine(
     if cfg.zoom > 0 and boxes is not None and len(boxes) and rng.random() < cfg.zoom:
         person = np.asarray(boxes, dtype=np.float64)[rng.integers(len(boxes))]
         fraction = float(rng.uniform(*cfg.zoom_height))
-    if person is None:
+    crop = None
+    labelled = boxes is not None and len(boxes) > 0
+    if person is None and cfg.background > 0 and labelled and rng.random() < cfg.background:
+        crop = _background_crop(rng, cfg, width, height, (in_h, in_w), boxes)
+    if crop is not None:
+        cx, cy, crop_h = crop
+        cx = width - cx if flip else cx
+        s, zoom, shift = in_h / crop_h, 1.0, np.zeros(2)
+        centre, target = (cx, cy), (in_w / 2.0, in_h / 2.0)
+    elif person is None:
         s = letterbox_size(width, height, (in_h, in_w))[0]
         centre, target = (width / 2.0, height / 2.0), (width * s / 2.0, height * s / 2.0)
     else:
