@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from pavenet_sdk.model import ModelConfig, PAVENet, build_model
+from pavenet_sdk.torch_io import load_tensors
 
 CHECKPOINT_FORMAT = "pavenet-checkpoint/1"
 
@@ -26,13 +27,7 @@ def save_checkpoint(path: str | Path, model: PAVENet, **extra: Any) -> None:
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint dict with ``weights_only=True`` (tensors and plain data only)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle and zip errors surface as several types
-        raise ValueError(f"{path} is not a readable checkpoint: {exc}") from None
+    payload = load_tensors(path, "checkpoint")
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise ValueError(

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pavenet_sdk.errors import InputError
+from pavenet_sdk.torch_io import load_tensors
 
 from .backbone import FrozenBatchNorm2d, Trunk, register_input_norm
 from .config import EFFICIENTNET_LITE0_CHANNELS, LITE0_PACKAGE_WEIGHTS
@@ -228,12 +229,7 @@ def resolve_weights(spec: str | Path) -> Path:
 
 
 def _read(path: Path) -> Mapping[str, torch.Tensor]:
-    if not path.is_file():
-        raise FileNotFoundError(f"EfficientNet-Lite0 weights not found: {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
-        raise EfficientNetWeightsError(f"{path}: not a readable PyTorch state dict ({e})") from None
+    state = load_tensors(path, "EfficientNet-Lite0 state dict", EfficientNetWeightsError)
     return _checked(state, str(path))
 
 

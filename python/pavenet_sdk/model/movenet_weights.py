@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from pavenet_sdk.errors import InputError
+from pavenet_sdk.torch_io import load_tensors
 
 from .mobilenet_fpn import TAP_BLOCKS, MobileNetV2FPN
 
@@ -103,12 +104,7 @@ class MoveNetExtractor:
     def load(cls, path: str | Path) -> MoveNetExtractor:
         """Read a file written by :meth:`save`."""
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"converted MoveNet weights not found: {path}")
-        try:
-            d = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
-            raise MoveNetFormatError(f"{path}: not a readable .pt file ({e})") from None
+        d = load_tensors(path, "converted MoveNet extractor", MoveNetFormatError)
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise MoveNetFormatError(f"{path}: not a converted MoveNet extractor ({FORMAT})")
         return cls(

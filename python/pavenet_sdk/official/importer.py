@@ -20,6 +20,7 @@ import torch
 
 from pavenet_sdk.errors import InputError
 from pavenet_sdk.model import ModelConfig, PAVENet, build_model
+from pavenet_sdk.torch_io import load_tensors
 
 from .keymap import DROPPED_SUFFIX, build_key_map, skip_reason
 
@@ -107,16 +108,7 @@ class ImportReport:
 def load_official_checkpoint(path: str | Path) -> dict[str, Any]:
     """``torch.load(weights_only=True)`` of an official checkpoint (numpy scalars allowed in
     ``meta``); any other pickled object is refused with a ``ValueError``."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        with torch.serialization.safe_globals(_NUMPY_SAFE_GLOBALS):
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # UnpicklingError, zip and EOF errors surface as several types
-        raise ValueError(
-            f"refusing to load {path}: it is not a plain tensor checkpoint ({exc})"
-        ) from None
+    payload = load_tensors(path, "plain tensor checkpoint", safe_globals=_NUMPY_SAFE_GLOBALS)
     if not isinstance(payload, dict):
         raise ValueError(f"{path} holds a {type(payload).__name__}, expected a dict")
     return payload
