@@ -15,14 +15,16 @@ pre- and post-processing included.
 
 Empty scenes (``--background``, repeatable: a Penn-Fudan-style folder with ``images/`` and
 instance ``masks/``, or a COCO keypoints file of labelled frames such as a teacher's labels of
-held-out clips): up to ``--crops`` square crops per source that no mask pixel (or no labelled
-person's box, grown by half its size per side) touches; a row passes when its
+held-out clips; ``NAME=PATH,PATH,...`` pools several sources into one set reported as NAME):
+up to ``--crops`` square crops per source that no mask pixel (or no labelled person's box,
+grown by half its size per side) touches; each set is scored on its own; a row passes when its
 top person score stays below its default threshold on the crop (a package's own calibrated
 ``score_threshold``, else the runtime's 0.3; ``--threshold`` sets one for every row).
 
     python benchmarks/real_images.py --gt real-gt-dev/person_keypoints.json \\
         --gt posetrack18-mini/annotations/val --teacher-dir teachers \\
-        --model pavenet-small --nms-oks 0.45 --background real-video/pennfudan
+        --model pavenet-small --nms-oks 0.45 --background real-video/pennfudan \\
+        --background "held-out=labels/clip1.json,labels/clip2.json"
 
 writes ``benchmarks/results/real_images.json`` and prints the tables. The OKS scale is the
 ground truth's ``area`` (real-gt-dev: 0.53 x box): say so when quoting the numbers.
@@ -182,7 +184,16 @@ def background_crops(root: Path, limit: int, seed: int = 0) -> list[np.ndarray]:
     return crops[:limit]
 
 
-def empty_scenes(roots: list[Path], rows, limit: int, threshold: float | None) -> dict:
+def background_set(text: str) -> tuple[str, list[Path]]:
+    """``PATH`` or ``NAME=PATH,PATH,...`` (the ``--background`` argument) -> (name, paths)."""
+    name, _, paths = text.rpartition("=")
+    roots = [Path(p) for p in paths.split(",") if p]
+    if not roots:
+        raise argparse.ArgumentTypeError(f"no path in {text!r}")
+    return name or roots[0].name, roots
+
+
+def empty_scenes(name: str, roots: list[Path], rows, limit: int, threshold: float | None) -> dict:
     crops = [c for root in roots for c in background_crops(root, limit)]
     table = []
     for row, model in rows:
@@ -192,7 +203,7 @@ def empty_scenes(roots: list[Path], rows, limit: int, threshold: float | None) -
         table.append({"model": row, "crops": len(crops), "threshold": limit_score,
                       "quiet_share": round(quiet, 4),
                       "max_top_score": round(float(max(top, default=0.0)), 3)})  # fmt: skip
-    return {"root": ", ".join(r.name for r in roots), "rows": table}
+    return {"set": name, "sources": [str(r) for r in roots], "rows": table}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", default=[], help="pavenet package")
     parser.add_argument("--nms-oks", type=float, action="append", default=[],
                         help="also run each model with this OKS-NMS threshold")  # fmt: skip
-    parser.add_argument("--background", type=Path, action="append", default=[],
-                        help="images/ + masks/ folder (Penn-Fudan) or a labels JSON "
-                             "(repeatable)")  # fmt: skip
+    parser.add_argument("--background", type=background_set, action="append", default=[],
+                        help="images/ + masks/ folder (Penn-Fudan) or a labels JSON; "
+                             "NAME=PATH,PATH,... pools sources (repeatable)")  # fmt: skip
     parser.add_argument("--crops", type=int, default=200, help="background crops per source")
     parser.add_argument(
         "--threshold", type=float, default=None, help="empty-scene threshold (default: per model)"
@@ -221,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         "accuracy": [accuracy(gt, rows, args.repeats) for gt in args.gt],
     }  # fmt: skip
     if args.background:
-        report["empty_scenes"] = empty_scenes(args.background, rows, args.crops, args.threshold)
+        report["empty_scenes"] = [empty_scenes(name, roots, rows, args.crops, args.threshold)
+                                  for name, roots in args.background]  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"1 thread, load {report['load1']}, {report['joints']}")
@@ -230,9 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         print("| model | AP | AP50 | AP75 | ms/image |\n|---|---|---|---|---|")
         for r in acc["rows"]:
             print(f"| {r['model']} | {r['AP']} | {r['AP50']} | {r['AP75']} | {r['ms_per_image']} |")
-    if "empty_scenes" in report:
-        e = report["empty_scenes"]
-        print(f"\nempty scenes ({e['root']}): share of crops whose top score < the threshold")
+    for e in report.get("empty_scenes", []):
+        print(f"\nempty scenes ({e['set']}): share of crops whose top score < the threshold")
         print("| model | threshold | crops | quiet | max top score |\n|---|---|---|---|---|")
         for r in e["rows"]:
             print(f"| {r['model']} | {r['threshold']} | {r['crops']} | {r['quiet_share']} | "

@@ -111,3 +111,14 @@ def test_smoke_suite_writes_every_result(tmp_path):
     for heading in ("Encoder cache", "Crowd scaling", "Fused", "Backends", "Memory", "limit"):
         assert heading in summary
     assert (tmp_path / "crowd_scaling.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_real_images_background_sets_name_and_pool_their_sources():
+    import argparse
+
+    from benchmarks.real_images import background_set
+
+    assert background_set("data/pennfudan") == ("pennfudan", [Path("data/pennfudan")])
+    assert background_set("held-out=a.json,b") == ("held-out", [Path("a.json"), Path("b")])
+    with pytest.raises(argparse.ArgumentTypeError, match="no path"):
+        background_set("held-out=")
