@@ -54,10 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         row = {"checkpoint": checkpoint}
         for group, names in groups.items():
             clips = real_clips(args.labels, names, args.frames_per_clip, model.cfg.layout)
-            row[group] = _ap(evaluate_real(model, clips))
-            row[group]["per_clip"] = {
-                clip.sequence.name: _ap(evaluate_real(model, [clip]))["AP"] for clip in clips
-            }
+            scores = evaluate_real(model, clips, per_clip=True)
+            row[group] = _ap(scores)
+            row[group]["per_clip"] = {k: _ap(v)["AP"] for k, v in scores["per_clip"].items()}
         rows.append(row)
     report = {"commit": git_commit(), "cpu": cpu_facts(), "labels": str(args.labels),
               "frames_per_clip": args.frames_per_clip, "clips": groups, "rows": rows}  # fmt: skip

@@ -360,6 +360,15 @@ def test_evaluate_real_through_the_runtime(labels: Path) -> None:
     assert result["num_images"] == 3 and result["num_gt"] == 3 and result["num_pred"] > 0
     assert 0.0 <= result["AP"] <= 1.0 and result["joints"] == list(LIMB_JOINTS)
     assert model.training and torch.get_num_threads() == 1
+    # per clip: each clip scored alone, from the same predictions as the pooled score
+    clips = real_clips(labels, ["clip-b", "clip-a"], 3)
+    pooled = evaluate_real(model, clips, per_clip=True)
+    assert list(pooled["per_clip"]) == ["clip-b", "clip-a"]
+    for clip in clips:
+        alone = evaluate_real(model, [clip])
+        assert pooled["per_clip"][clip.sequence.name]["AP"] == pytest.approx(alone["AP"])
+        assert pooled["per_clip"][clip.sequence.name]["num_gt"] == alone["num_gt"] == 3
+    assert pooled["num_gt"] == 6 and "per_clip" not in alone
 
 
 def test_backbone_init_refuses_other_backbones(tmp_path: Path, capsys) -> None:

@@ -158,16 +158,26 @@ def real_clips(
     return clips
 
 
-def evaluate_real(model: nn.Module, clips: list[HeldOutClip]) -> dict:
+def evaluate_real(model: nn.Module, clips: list[HeldOutClip], per_clip: bool = False) -> dict:
     """COCO OKS AP/AR (fractions, :func:`pavenet_sdk.eval.coco_ap.evaluate_coco`) of ``model``
     on real labelled ``clips`` over ``layouts.LIMB_JOINTS``, through the runtime; the clips'
-    labels (in the model's layout, see :func:`real_clips`) are the ground truth."""
+    labels (in the model's layout, see :func:`real_clips`) are the ground truth. With
+    ``per_clip``, ``"per_clip"`` maps each clip's name to its own scores, from the same
+    predictions."""
     from pavenet_sdk.eval.coco_ap import evaluate_coco
 
     preds = _predict(model, clips, static=False)
     layout = model.cfg.layout
-    return evaluate_coco([c.sequence for c in clips], preds, gt_layout=layout,
-                         pred_layout=layout, joints=LIMB_JOINTS)  # fmt: skip
+
+    def score(pairs: list[tuple[HeldOutClip, Sequence]]) -> dict:
+        return evaluate_coco([c.sequence for c, _ in pairs], [p for _, p in pairs],
+                             gt_layout=layout, pred_layout=layout, joints=LIMB_JOINTS)  # fmt: skip
+
+    pairs = list(zip(clips, preds, strict=True))
+    result = score(pairs)
+    if per_clip:
+        result["per_clip"] = {c.sequence.name: score([(c, p)]) for c, p in pairs}
+    return result
 
 
 def evaluate_checkpoints(
