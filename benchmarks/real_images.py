@@ -44,6 +44,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import cpu_facts, git_commit  # noqa: E402
 from pavenet_sdk.data.annotations import read_annotations
 from pavenet_sdk.data.types import Frame, Person, Sequence
 from pavenet_sdk.eval.coco_ap import evaluate_coco
@@ -227,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = _models(args)
     report = {
+        "commit": git_commit(), "cpu": cpu_facts(),
         "threads": 1, "repeats": args.repeats, "load1": round(os.getloadavg()[0], 2),
         "joints": "12 limb joints (COCO sigmas)",
         "accuracy": [accuracy(gt, rows, args.repeats) for gt in args.gt],
